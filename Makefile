@@ -1,0 +1,76 @@
+# Ruilkring: the two commands are `make run` and `make test`. See README.md.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+HARNESS := $(PY) tests/harness.py --
+
+.DEFAULT_GOAL := help
+.PHONY: help run test bench lint format messages clean check-python
+
+help:
+	@echo "make run    start the site with demo data on http://127.0.0.1:8000"
+	@echo "make test   lint, check and run the whole test suite (private PostgreSQL and Redis)"
+	@echo "make bench  run the benchmarks in tests/perf/"
+	@echo "make format format the code with ruff"
+	@echo "make messages  update and compile the translation catalogues"
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Ruilkring needs Python 3.11 or newer; found " + sys.version.split()[0])'
+
+# A fresh Debian or Ubuntu may lack the venv module; as root, install it.
+$(VENV)/bin/python: | check-python
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  rm -rf $(VENV); \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); \
+	  else \
+	    echo "Python's venv module is missing: install python3-venv and try again."; exit 1; \
+	  fi; }
+
+$(RUNTIME_STAMP): requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@ $(RUNTIME_STAMP)
+
+run: $(RUNTIME_STAMP)
+	$(PY) -m ruilkring.localrun
+
+test: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(HARNESS) $(MAKE) --no-print-directory test-with-services
+
+# Runs inside the harness, which has started PostgreSQL and Redis and exported
+# their addresses. pytest exits with 5 when it collects no tests, which fails too.
+test-with-services:
+	DJANGO_SETTINGS_MODULE=ruilkring.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=ruilkring.settings.production \
+	  DJANGO_SECRET_KEY="check-deploy-$$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
+	  DJANGO_ALLOWED_HOSTS=ruilkring.example.org \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) -m pytest
+
+bench: $(DEV_STAMP)
+	$(HARNESS) $(PY) -m pytest tests/perf -p no:cacheprovider -o addopts="" -s
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: $(DEV_STAMP)
+	$(PY) manage.py makemessages --locale nl --locale en --ignore ".venv/*" --ignore "var/*" --ignore "tests/*" --no-obsolete
+	$(PY) -m ruilkring.catalogues
+	$(PY) manage.py compilemessages --ignore ".venv/*"
+
+clean:
+	rm -rf $(VENV) var/ruilkring.sqlite3* var/broker var/celerybeat-schedule* var/static

@@ -1,0 +1,24 @@
+import logging
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from accounts.demo import DEMO_PASSWORD, demo_seed
+from ruilkring.celery import app as celery_app
+
+
+class Command(BaseCommand):
+    help = "Create the demo circles, members and logins. Running it again changes nothing."
+
+    def handle(self, *args, **options) -> None:
+        # The demo people have made-up addresses: nobody should get their mail,
+        # and no job should wait in the queue for them.
+        settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+        celery_app.conf.task_always_eager = True
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
+        logins = demo_seed()
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data is ready. Logins (password: {DEMO_PASSWORD}):")
+        )
+        for role, email in logins.items():
+            self.stdout.write(f"  {role:<24} {email}")

@@ -1,0 +1,491 @@
+"""Writes for people, communities and memberships.
+
+Every function takes keyword-only arguments, checks who is acting, and either
+does the whole thing or raises a ``ruilkring.errors.DomainError`` having
+changed nothing.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from accounts import notifications
+from accounts.models import (
+    MEMBER_STATUSES,
+    Area,
+    Community,
+    Membership,
+    MembershipEvent,
+    MembershipEventKind,
+    Role,
+    Status,
+    UnitKind,
+    User,
+)
+from accounts.transitions import REASON_NOT_REQUIRED, STATUS_TRANSITIONS, Actor
+from ruilkring.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
+
+COMMUNITY_EDITABLE_FIELDS = (
+    "name",
+    "place",
+    "description",
+    "unit_singular_nl",
+    "unit_plural_nl",
+    "unit_singular_en",
+    "unit_plural_en",
+    "default_floor",
+    "default_ceiling",
+    "requires_approval",
+)
+UNIT_NAME_FIELDS = ("unit_singular_nl", "unit_plural_nl", "unit_singular_en", "unit_plural_en")
+
+
+def user_create(
+    *,
+    email: str,
+    password: str | None,
+    display_name: str,
+    language: str = "nl",
+    is_municipality_observer: bool = False,
+) -> User:
+    """Create a person who signs in with ``email``. Raises InvalidInput if it is taken."""
+    email = User.objects.normalize_email(email).strip().lower()
+    if not email:
+        raise InvalidInput(_("Enter an email address."), field="email")
+    if User.objects.filter(email__iexact=email).exists():
+        raise InvalidInput(_("An account with this email address already exists."), field="email")
+    return User.objects.create_user(
+        email=email,
+        password=password,
+        display_name=display_name.strip() or email.split("@")[0],
+        language=language,
+        is_municipality_observer=is_municipality_observer,
+    )
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the person's language for pages and mail."""
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput(_("Unknown language."), field="language")
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+
+
+def _community_validate(values: dict) -> None:
+    for field in UNIT_NAME_FIELDS:
+        if not str(values.get(field, "")).strip():
+            raise InvalidInput(_("Every unit name needs a value."), field=field)
+    if not str(values.get("name", "")).strip():
+        raise InvalidInput(_("Give the community a name."), field="name")
+    if values.get("default_floor", 0) > 0:
+        raise InvalidInput(_("The credit limit is zero or below."), field="default_floor")
+    if values.get("default_ceiling", 0) < 0:
+        raise InvalidInput(_("The maximum is zero or above."), field="default_ceiling")
+
+
+def community_create(
+    *,
+    actor: User,
+    name: str,
+    slug: str,
+    unit_singular_nl: str,
+    unit_plural_nl: str,
+    unit_singular_en: str,
+    unit_plural_en: str,
+    unit_kind: str = UnitKind.TIME,
+    place: str = "",
+    description: str = "",
+    default_floor: int = 0,
+    default_ceiling: int = 0,
+    requires_approval: bool = True,
+    first_coordinator: User | None = None,
+) -> Community:
+    """Create a community; only an instance administrator may.
+
+    With ``first_coordinator``, that person becomes its active coordinator
+    straight away, recorded as an event. Raises InvalidInput for an empty name
+    or unit name, a taken slug, or limits on the wrong side of zero.
+    """
+    if not actor.is_superuser:
+        raise NotAllowed(_("Only an administrator of this site can start a new community."))
+    values = {
+        "name": name.strip(),
+        "slug": slugify(slug),
+        "place": place.strip(),
+        "description": description.strip(),
+        "unit_singular_nl": unit_singular_nl.strip(),
+        "unit_plural_nl": unit_plural_nl.strip(),
+        "unit_singular_en": unit_singular_en.strip(),
+        "unit_plural_en": unit_plural_en.strip(),
+        "unit_kind": unit_kind,
+        "default_floor": default_floor,
+        "default_ceiling": default_ceiling,
+        "requires_approval": requires_approval,
+    }
+    _community_validate(values)
+    if unit_kind not in UnitKind.values:
+        raise InvalidInput(_("Choose a kind of unit."), field="unit_kind")
+    if not values["slug"]:
+        raise InvalidInput(_("Choose a web address name."), field="slug")
+    if Community.objects.filter(slug=values["slug"]).exists():
+        raise InvalidInput(_("Another community already uses this web address name."), field="slug")
+    try:
+        with transaction.atomic():
+            community = Community.objects.create(**values)
+            if first_coordinator is not None:
+                now = timezone.now()
+                membership = Membership.objects.create(
+                    user=first_coordinator,
+                    community=community,
+                    role=Role.COORDINATOR,
+                    status=Status.ACTIVE,
+                    applied_at=now,
+                    joined_at=now,
+                    status_changed_at=now,
+                )
+                MembershipEvent.objects.create(
+                    membership=membership,
+                    community=community,
+                    actor=actor,
+                    kind=MembershipEventKind.STATUS,
+                    from_value="",
+                    to_value=Status.ACTIVE,
+                    reason=str(_("First coordinator of the new community.")),
+                )
+    except IntegrityError as exc:
+        # Two administrators chose the same slug at the same moment.
+        raise InvalidInput(
+            _("Another community already uses this web address name."), field="slug"
+        ) from exc
+    return community
+
+
+def community_update(*, actor: User, community: Community, **changes) -> Community:
+    """Change a community's settings; its coordinators may. The unit's kind never changes,
+    because every stored amount is counted in it."""
+    _require_coordinator(actor=actor, community=community)
+    unknown = set(changes) - set(COMMUNITY_EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(_("These settings cannot be changed here."))
+    values = {field: getattr(community, field) for field in COMMUNITY_EDITABLE_FIELDS}
+    for field, value in changes.items():
+        values[field] = value.strip() if isinstance(value, str) else value
+    _community_validate(values)
+    with transaction.atomic():
+        locked = Community.objects.select_for_update().get(pk=community.pk)
+        for field, value in values.items():
+            setattr(locked, field, value)
+        locked.save(update_fields=list(values))
+    return locked
+
+
+def area_create(*, actor: User, community: Community, name: str) -> Area:
+    """Add a neighbourhood to a community. Raises InvalidInput if it is empty or exists."""
+    _require_coordinator(actor=actor, community=community)
+    name = name.strip()
+    if not name:
+        raise InvalidInput(_("Give the area a name."), field="name")
+    if community.areas.filter(name__iexact=name).exists():
+        raise InvalidInput(_("This community already has an area with that name."), field="name")
+    try:
+        with transaction.atomic():
+            return Area.objects.create(community=community, name=name)
+    except IntegrityError as exc:
+        raise InvalidInput(
+            _("This community already has an area with that name."), field="name"
+        ) from exc
+
+
+def _is_coordinator(*, user: User, community: Community) -> bool:
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(
+        user=user, community=community, role=Role.COORDINATOR, status=Status.ACTIVE
+    ).exists()
+
+
+def _require_coordinator(*, actor: User, community: Community) -> None:
+    if not _is_coordinator(user=actor, community=community):
+        raise NotAllowed(_("Only a coordinator of this community can do this."))
+
+
+def _actor_kind(*, actor: User | None, membership: Membership) -> str:
+    """How ``actor`` stands towards ``membership``. Acting on your own membership
+    counts as the member, even for a coordinator: nobody admits themselves."""
+    if actor is None:
+        return Actor.SYSTEM
+    if actor.pk == membership.user_id:
+        return Actor.SELF
+    if _is_coordinator(user=actor, community=membership.community):
+        return Actor.COORDINATOR
+    if Membership.objects.filter(
+        user=actor, community_id=membership.community_id, status__in=MEMBER_STATUSES
+    ).exists():
+        raise NotAllowed(_("Only a coordinator of this community can do this."))
+    # Someone outside the community must not learn that this membership exists.
+    raise NotFound(_("This membership does not exist."))
+
+
+def _ensure_another_coordinator_remains(*, membership: Membership) -> None:
+    """A community always keeps an active coordinator to admit members and correct mistakes."""
+    if not membership.is_coordinator:
+        return
+    others = (
+        Membership.objects.select_for_update()
+        .filter(community=membership.community, role=Role.COORDINATOR, status=Status.ACTIVE)
+        .exclude(pk=membership.pk)
+    )
+    if not list(others):
+        raise TransitionNotAllowed(
+            _(
+                "%(name)s is the only coordinator of %(community)s. "
+                "Make someone else coordinator first."
+            )
+            % {"name": membership.user.display_name, "community": membership.community.name}
+        )
+
+
+def _record_event(
+    *,
+    membership: Membership,
+    actor: User | None,
+    kind: str,
+    from_value: str,
+    to_value: str,
+    reason: str,
+) -> MembershipEvent:
+    return MembershipEvent.objects.create(
+        membership=membership,
+        community_id=membership.community_id,
+        actor=actor,
+        kind=kind,
+        from_value=from_value,
+        to_value=to_value,
+        reason=reason,
+    )
+
+
+def membership_status_change(
+    *, actor: User | None, membership: Membership, to_status: str, reason: str = ""
+) -> Membership:
+    """Move a membership to ``to_status`` and record the step as an event.
+
+    The step must be in ``accounts.transitions.STATUS_TRANSITIONS`` for the
+    actor's standing (the member themself, a coordinator, or the system with
+    ``actor=None``). A coordinator's step needs a reason, except admission.
+    The last active coordinator cannot leave or be suspended.
+
+    Raises NotFound if the actor is outside the community, InvalidInput for an
+    unknown status or a missing reason, NotAllowed if the actor may not take
+    this step, and TransitionNotAllowed if the current status does not allow it.
+    Nothing changes when it raises. The member is notified of another's step.
+    """
+    if to_status not in Status.values:
+        raise InvalidInput(_("Unknown status."), field="status")
+    actor_kind = _actor_kind(actor=actor, membership=membership)
+    reason = reason.strip()
+    with transaction.atomic():
+        locked = (
+            Membership.objects.select_for_update()
+            .select_related("user", "community")
+            .get(pk=membership.pk)
+        )
+        step = (locked.status, to_status)
+        allowed_actors = STATUS_TRANSITIONS.get(step)
+        if allowed_actors is None:
+            raise TransitionNotAllowed(
+                _("A membership cannot go from “%(from)s” to “%(to)s”.")
+                % {"from": Status(locked.status).label, "to": Status(to_status).label},
+                field="status",
+            )
+        if actor_kind not in allowed_actors:
+            raise NotAllowed(
+                _("Only %(actors)s can change “%(from)s” to “%(to)s”.")
+                % {
+                    "actors": _(" or ").join(str(Actor(a).label) for a in sorted(allowed_actors)),
+                    "from": Status(locked.status).label,
+                    "to": Status(to_status).label,
+                },
+                field="status",
+            )
+        if actor_kind == Actor.COORDINATOR and step not in REASON_NOT_REQUIRED and not reason:
+            raise InvalidInput(_("Give a reason; the member can read it."), field="reason")
+        if locked.status == Status.ACTIVE:
+            _ensure_another_coordinator_remains(membership=locked)
+
+        now = timezone.now()
+        from_status = locked.status
+        locked.status = to_status
+        locked.status_changed_at = now
+        if to_status == Status.APPLIED:
+            locked.applied_at = now
+            locked.joined_at = None
+            locked.left_at = None
+            locked.role = Role.MEMBER
+        elif to_status == Status.ACTIVE and from_status == Status.APPLIED:
+            locked.joined_at = now
+        elif to_status == Status.LEFT:
+            locked.left_at = now
+        locked.save(
+            update_fields=[
+                "status",
+                "status_changed_at",
+                "applied_at",
+                "joined_at",
+                "left_at",
+                "role",
+            ]
+        )
+        event = _record_event(
+            membership=locked,
+            actor=actor,
+            kind=MembershipEventKind.STATUS,
+            from_value=from_status,
+            to_value=to_status,
+            reason=reason,
+        )
+        if actor_kind != Actor.SELF:
+            notifications.membership_event_notify(event=event)
+    return locked
+
+
+def membership_role_change(
+    *, actor: User, membership: Membership, to_role: str, reason: str
+) -> Membership:
+    """Make an active member a coordinator, or a coordinator a member again.
+
+    Only a coordinator may, with a reason. The last active coordinator cannot
+    step down. Raises InvalidInput, NotAllowed, NotFound or TransitionNotAllowed
+    and then changes nothing.
+    """
+    if to_role not in Role.values:
+        raise InvalidInput(_("Unknown role."), field="role")
+    _actor_kind(actor=actor, membership=membership)
+    if not _is_coordinator(user=actor, community=membership.community):
+        raise NotAllowed(_("Only a coordinator of this community can do this."), field="role")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Give a reason; the member can read it."), field="reason")
+    with transaction.atomic():
+        locked = (
+            Membership.objects.select_for_update()
+            .select_related("user", "community")
+            .get(pk=membership.pk)
+        )
+        if locked.role == to_role:
+            raise TransitionNotAllowed(
+                _("%(name)s already has the role “%(role)s”.")
+                % {"name": locked.user.display_name, "role": Role(to_role).label},
+                field="role",
+            )
+        if locked.status != Status.ACTIVE:
+            raise TransitionNotAllowed(
+                _("Only an active member's role can change; this membership is “%(status)s”.")
+                % {"status": Status(locked.status).label},
+                field="role",
+            )
+        if to_role == Role.MEMBER:
+            _ensure_another_coordinator_remains(membership=locked)
+        from_role = locked.role
+        locked.role = to_role
+        locked.save(update_fields=["role"])
+        event = _record_event(
+            membership=locked,
+            actor=actor,
+            kind=MembershipEventKind.ROLE,
+            from_value=from_role,
+            to_value=to_role,
+            reason=reason,
+        )
+        if actor.pk != locked.user_id:
+            notifications.membership_event_notify(event=event)
+    return locked
+
+
+def membership_apply(
+    *, user: User, community: Community, area: Area | None = None, note: str = ""
+) -> Membership:
+    """Apply to join ``community``, or re-apply after leaving or being declined.
+
+    When the community admits everyone, the member is admitted at once (a second
+    event, by the system). Raises TransitionNotAllowed when the person already
+    has an application or membership that is not closed, and InvalidInput for
+    an area of another community.
+    """
+    if area is not None and area.community_id != community.pk:
+        raise InvalidInput(_("Choose an area of this community."), field="area")
+    note = note.strip()
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update().filter(user=user, community=community).first()
+        )
+        if membership is None:
+            try:
+                with transaction.atomic():
+                    membership = Membership.objects.create(
+                        user=user, community=community, area=area, application_note=note
+                    )
+            except IntegrityError as exc:
+                # A double click: the first request created the application.
+                raise TransitionNotAllowed(
+                    _("You have already applied to %(community)s.") % {"community": community.name}
+                ) from exc
+            _record_event(
+                membership=membership,
+                actor=user,
+                kind=MembershipEventKind.STATUS,
+                from_value="",
+                to_value=Status.APPLIED,
+                reason="",
+            )
+        elif membership.status in (Status.LEFT, Status.DECLINED):
+            membership.area = area
+            membership.application_note = note
+            membership.save(update_fields=["area", "application_note"])
+            membership = membership_status_change(
+                actor=user, membership=membership, to_status=Status.APPLIED
+            )
+        elif membership.status == Status.APPLIED:
+            raise TransitionNotAllowed(
+                _("You have already applied to %(community)s. A coordinator will look at it soon.")
+                % {"community": community.name}
+            )
+        else:
+            raise TransitionNotAllowed(
+                _("You are already a member of %(community)s.") % {"community": community.name}
+            )
+        if not community.requires_approval:
+            membership = membership_status_change(
+                actor=None, membership=membership, to_status=Status.ACTIVE
+            )
+    return membership
+
+
+def membership_area_change(*, actor: User, membership: Membership, area: Area | None) -> Membership:
+    """Set the member's neighbourhood; the member or a coordinator may."""
+    actor_kind = _actor_kind(actor=actor, membership=membership)
+    if actor_kind == Actor.SYSTEM:
+        raise NotAllowed(_("Only the member or a coordinator can change the area."))
+    if area is not None and area.community_id != membership.community_id:
+        raise InvalidInput(_("Choose an area of this community."), field="area")
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.area_id == (area.pk if area else None):
+            return locked
+        from_value = locked.area.name if locked.area else ""
+        locked.area = area
+        locked.save(update_fields=["area"])
+        _record_event(
+            membership=locked,
+            actor=actor,
+            kind=MembershipEventKind.AREA,
+            from_value=from_value,
+            to_value=area.name if area else "",
+            reason="",
+        )
+    return locked

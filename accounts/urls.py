@@ -1,0 +1,18 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("my-communities/", views.my_communities, name="my_communities"),
+    path("communities/", views.community_list, name="community_list"),
+    path("communities/new/", views.community_create, name="community_create"),
+    path("communities/<slug:slug>/apply/", views.community_apply, name="community_apply"),
+    path("c/<slug:slug>/", views.community_detail, name="community_detail"),
+    path("c/<slug:slug>/members/", views.member_list, name="member_list"),
+    path("c/<slug:slug>/members/<int:membership_id>/", views.member_detail, name="member_detail"),
+    path("c/<slug:slug>/applications/", views.applications, name="applications"),
+    path("c/<slug:slug>/settings/", views.community_settings, name="community_settings"),
+    path("municipality/", views.observer_overview, name="observer_overview"),
+]

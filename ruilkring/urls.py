@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as accounts_views
+from ruilkring.health import healthz
+
+urlpatterns = [
+    path("", accounts_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accessibility/", accounts_views.accessibility_statement, name="accessibility"),
+    path("language/", accounts_views.language_set, name="set_language"),
+    path("account/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("accounts.api_urls")),
+    path("", include("accounts.urls")),
+]

@@ -7,6 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, Community, Role, UnitKind, User
+from accounts.services import COMMUNITY_EDITABLE_FIELDS
 from accounts.units import amount_number, amount_parse
 
 
@@ -153,16 +154,8 @@ class CommunitySettingsForm(forms.Form):
             self.initial.update(
                 {
                     field: getattr(community, field)
-                    for field in (
-                        "name",
-                        "place",
-                        "description",
-                        "unit_singular_nl",
-                        "unit_plural_nl",
-                        "unit_singular_en",
-                        "unit_plural_en",
-                        "requires_approval",
-                    )
+                    for field in COMMUNITY_EDITABLE_FIELDS
+                    if field in self.fields
                 }
             )
             self.initial["receive_limit"] = amount_number(

@@ -178,6 +178,27 @@ def _suppress(count: int) -> int | None:
     return count if count >= SMALL_CELL_THRESHOLD or count == 0 else None
 
 
+def _suppress_cells(cells: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
+    """Hide small cells of a breakdown whose total is shown elsewhere.
+
+    Hiding one cell alone is not enough: the total minus the visible cells
+    would give it away. So when exactly one cell is hidden, the smallest
+    visible one is hidden with it (complementary suppression).
+    """
+    shown: list[tuple[str, int | None]] = [(label, _suppress(count)) for label, count in cells]
+    hidden = [index for index, (_, value) in enumerate(shown) if value is None]
+    if len(hidden) == 1:
+        visible = [
+            (count, index)
+            for index, (_, count) in enumerate(cells)
+            if shown[index][1] not in (None, 0)
+        ]
+        if visible:
+            _, index = min(visible)
+            shown[index] = (shown[index][0], None)
+    return shown
+
+
 def observer_overview() -> list[CommunityAggregate]:
     """Per community: active members, open applications and members per area, small cells hidden."""
     communities = Community.objects.annotate(
@@ -189,7 +210,7 @@ def observer_overview() -> list[CommunityAggregate]:
         ),
         area_count=Count("areas", distinct=True),
     ).order_by("name")
-    per_area: dict[int, list[tuple[str, int | None]]] = {}
+    per_area: dict[int, list[tuple[str, int]]] = {}
     area_rows = (
         Membership.objects.filter(status=Status.ACTIVE)
         .values("community_id", "area__name")
@@ -198,14 +219,14 @@ def observer_overview() -> list[CommunityAggregate]:
     )
     for row in area_rows:
         label = row["area__name"] or str(_("No area given"))
-        per_area.setdefault(row["community_id"], []).append((label, _suppress(row["count"])))
+        per_area.setdefault(row["community_id"], []).append((label, row["count"]))
     return [
         CommunityAggregate(
             community=community,
             active_members=_suppress(community.active_count),
             applications=_suppress(community.applied_count),
             areas=community.area_count,
-            members_per_area=per_area.get(community.pk, []),
+            members_per_area=_suppress_cells(per_area.get(community.pk, [])),
         )
         for community in communities
     ]

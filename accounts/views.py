@@ -132,7 +132,8 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "self_form": form,
             "coordinators": selectors.coordinators_of(community=community),
             "is_coordinator": selectors.user_is_coordinator(user=request.user, community=community),
-            "floor_text": amount_format(community=community, amount=community.default_floor),
+            # Both limits read as "up to 20 hours", in the direction the label names.
+            "floor_text": amount_format(community=community, amount=-community.default_floor),
             "ceiling_text": amount_format(community=community, amount=community.default_ceiling),
         },
     )

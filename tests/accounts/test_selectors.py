@@ -73,12 +73,27 @@ def test_observer_figures_hide_small_counts_and_never_name_anyone():
         AreaFactory(community=circle, name="Lombok"),
         AreaFactory(community=circle, name="Oudwijk"),
     )
+    overvecht = AreaFactory(community=circle, name="Overvecht")
     for _ in range(6):
         MembershipFactory(community=circle, area=lombok)
+    for _ in range(8):
+        MembershipFactory(community=circle, area=overvecht)
     MembershipFactory(community=circle, area=oudwijk)
     MembershipFactory(community=circle, status=Status.APPLIED)
     (aggregate,) = selectors.observer_overview()
-    assert aggregate.active_members == 7
+    assert aggregate.active_members == 15
     assert aggregate.applications is None, "one application is too few to show"
-    assert aggregate.areas == 2
-    assert aggregate.members_per_area == [("Lombok", 6), ("Oudwijk", None)]
+    assert aggregate.areas == 3
+    # Oudwijk's single member is hidden, and so is Lombok, the smallest other
+    # area: otherwise 15 - 6 - 8 would give Oudwijk's count away.
+    assert aggregate.members_per_area == [("Lombok", None), ("Oudwijk", None), ("Overvecht", 8)]
+
+
+def test_observer_figures_with_two_small_cells_need_no_extra_hiding():
+    circle = CommunityFactory()
+    areas = [AreaFactory(community=circle, name=name) for name in ("A", "B", "C")]
+    for area, size in zip(areas, (2, 3, 9), strict=True):
+        for _ in range(size):
+            MembershipFactory(community=circle, area=area)
+    (aggregate,) = selectors.observer_overview()
+    assert aggregate.members_per_area == [("A", None), ("B", None), ("C", 9)]

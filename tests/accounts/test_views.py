@@ -321,3 +321,39 @@ def test_signing_in_brings_back_the_persons_language(client):
     )
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "en"
+
+
+def test_a_member_says_they_are_leaving_and_then_stays_after_all(client, circle):
+    CoordinatorFactory(community=circle)
+    member = MembershipFactory(community=circle)
+    client.force_login(member.user)
+    url = reverse("accounts:community_detail", args=[circle.slug])
+    assert b"I want to leave this circle" in client.get(url).content
+    assert client.post(url, {"status": Status.LEAVING}).status_code == 302
+    member.refresh_from_db()
+    assert member.status == Status.LEAVING
+    assert b"I am staying after all" in client.get(url).content
+    assert client.post(url, {"status": Status.ACTIVE}).status_code == 302
+    member.refresh_from_db()
+    assert member.status == Status.ACTIVE
+
+
+def test_a_member_cannot_suspend_themselves_from_their_page(client, circle):
+    member = MembershipFactory(community=circle)
+    client.force_login(member.user)
+    url = reverse("accounts:community_detail", args=[circle.slug])
+    response = client.post(url, {"status": Status.SUSPENDED})
+    assert response.status_code == 200
+    assert b"Select a valid choice" in response.content
+    member.refresh_from_db()
+    assert member.status == Status.ACTIVE
+
+
+def test_the_circle_page_shows_the_limits_in_the_circles_unit(client, circle):
+    member = MembershipFactory(community=circle)
+    client.force_login(member.user)
+    response = client.get(
+        reverse("accounts:community_detail", args=[circle.slug]), HTTP_ACCEPT_LANGUAGE="nl"
+    )
+    text = response.content.decode()
+    assert "20\u00a0uren" in text and "40\u00a0uren" in text

@@ -231,16 +231,28 @@ def _actor_kind(*, actor: User | None, membership: Membership) -> str:
     raise NotFound(_("This membership does not exist."))
 
 
+def _community_lock(*, community_id: int) -> None:
+    """Serialise role and status changes within one community.
+
+    Two coordinators who demote each other at the same moment must not both
+    succeed and leave the community without one. Each change first locks the
+    community row, so they run one after the other and the second one sees the
+    first. FOR NO KEY UPDATE, not FOR UPDATE: new rows that merely reference
+    the community (events, memberships) take a KEY SHARE lock for their foreign
+    key, and must not wait for this one.
+    """
+    Community.objects.select_for_update(no_key=True).filter(pk=community_id).values("pk").get()
+
+
 def _ensure_another_coordinator_remains(*, membership: Membership) -> None:
-    """A community always keeps an active coordinator to admit members and correct mistakes."""
+    """A community always keeps an active coordinator to admit members and correct mistakes.
+    Callers hold the community lock, so the count cannot change underneath."""
     if not membership.is_coordinator:
         return
-    others = (
-        Membership.objects.select_for_update()
-        .filter(community=membership.community, role=Role.COORDINATOR, status=Status.ACTIVE)
-        .exclude(pk=membership.pk)
-    )
-    if not list(others):
+    others = Membership.objects.filter(
+        community_id=membership.community_id, role=Role.COORDINATOR, status=Status.ACTIVE
+    ).exclude(pk=membership.pk)
+    if not others.exists():
         raise TransitionNotAllowed(
             _(
                 "%(name)s is the only coordinator of %(community)s. "
@@ -290,8 +302,9 @@ def membership_status_change(
     actor_kind = _actor_kind(actor=actor, membership=membership)
     reason = reason.strip()
     with transaction.atomic():
+        _community_lock(community_id=membership.community_id)
         locked = (
-            Membership.objects.select_for_update()
+            Membership.objects.select_for_update(of=("self",))
             .select_related("user", "community")
             .get(pk=membership.pk)
         )
@@ -372,8 +385,9 @@ def membership_role_change(
     if not reason:
         raise InvalidInput(_("Give a reason; the member can read it."), field="reason")
     with transaction.atomic():
+        _community_lock(community_id=membership.community_id)
         locked = (
-            Membership.objects.select_for_update()
+            Membership.objects.select_for_update(of=("self",))
             .select_related("user", "community")
             .get(pk=membership.pk)
         )

@@ -357,3 +357,23 @@ def test_the_circle_page_shows_the_limits_in_the_circles_unit(client, circle):
     )
     text = response.content.decode()
     assert "20\u00a0uren" in text and "40\u00a0uren" in text
+
+
+def test_a_forgotten_password_is_reset_by_mail(
+    client, django_capture_on_commit_callbacks, mailoutbox
+):
+    person = UserFactory(email="vergeten@example.org")
+    EmailAddress.objects.create(user=person, email=person.email, verified=True, primary=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": person.email})
+    assert response.status_code == 302
+    (message,) = mailoutbox
+    link = next(word for word in message.body.split() if "/account/password/reset/key/" in word)
+    page = client.get(link[link.index("/account/") :], follow=True)
+    form_url = page.redirect_chain[-1][0] if page.redirect_chain else link
+    response = client.post(
+        form_url, {"password1": "nieuw-en-lang-genoeg-7", "password2": "nieuw-en-lang-genoeg-7"}
+    )
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.check_password("nieuw-en-lang-genoeg-7")

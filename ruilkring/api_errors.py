@@ -7,7 +7,15 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ruilkring.errors import DomainError, InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
+from ruilkring.errors import (
+    DomainError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    PaymentRefused,
+    TransitionNotAllowed,
+)
 
 PROBLEM_JSON = "application/problem+json"
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
@@ -15,6 +23,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotAllowed: status.HTTP_403_FORBIDDEN,
     InvalidInput: status.HTTP_400_BAD_REQUEST,
     TransitionNotAllowed: status.HTTP_409_CONFLICT,
+    PaymentRefused: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    IdempotencyKeyReused: status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 

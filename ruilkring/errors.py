@@ -54,3 +54,19 @@ class NotFound(DomainError):
     """
 
     code = "not_found"
+
+
+class PaymentRefused(DomainError):
+    """A transfer the ledger will not make: a limit, a member's status, or the accounts.
+
+    The message says why, with the amounts, and what would unblock it. The
+    ``code`` says which rule refused it (for example ``limit_exceeded``).
+    """
+
+    code = "payment_refused"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The idempotency key was used before for a different request."""
+
+    code = "idempotency_key_reused"

@@ -24,3 +24,31 @@ def _english_by_default(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _ledger_rules_on_during_tests(request):
+    """Keep the ledger's database rules on during every test, and let Django's
+    clean-up after a transactional test (a TRUNCATE of every table) through.
+
+    The rules refuse TRUNCATE on the books. The harness connects as a superuser,
+    who may switch triggers off for its own session (session_replication_role);
+    an application's ordinary database role cannot. Tests themselves always run
+    with the rules on.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        yield
+        return
+    transactional = marker.kwargs.get("transaction", False) or (
+        marker.args and marker.args[0] is True
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = origin")
+    yield
+    if postgres and transactional:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")

@@ -1,0 +1,606 @@
+"""Writes to the ledger: opening accounts, transfers, reversals, limits.
+
+Every function takes keyword-only arguments. It either records the whole
+operation or raises a ``ruilkring.errors.DomainError`` that explains, in the
+reader's language, why not and what would help; then nothing has changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Community, Membership, Status, User
+from accounts.notifications import email_queue
+from accounts.selectors import user_is_coordinator
+from accounts.units import amount_format
+from ledger.locking import accounts_lock, atomic_with_retry
+from ledger.models import (
+    MAX_AMOUNT,
+    UNLIMITED,
+    Account,
+    AccountKind,
+    Entry,
+    LimitChange,
+    Transfer,
+    TransferBatch,
+    TransferKind,
+)
+from ruilkring.errors import (
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotAllowed,
+    PaymentRefused,
+    TransitionNotAllowed,
+)
+
+MAX_KEY_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class KindRule:
+    """Who may record a transfer of this kind, and between which kinds of account."""
+
+    by_coordinator: bool
+    payer_kinds: frozenset[str]
+    payee_kinds: frozenset[str]
+
+
+M, C, P = AccountKind.MEMBER, AccountKind.COMMUNITY, AccountKind.POT
+KIND_RULES: dict[str, KindRule] = {
+    # A member pays another member, or gives to the pot: only from their own account.
+    TransferKind.PAYMENT: KindRule(False, frozenset({M}), frozenset({M})),
+    TransferKind.POT_DONATION: KindRule(False, frozenset({M}), frozenset({P})),
+    # The payer accepted a request; made by the payer too.
+    TransferKind.REQUESTED_PAYMENT: KindRule(False, frozenset({M}), frozenset({M})),
+    # Coordinators record trades on members' behalf (paper cheques, phone calls),
+    # give from the pot, and book to and from the community account.
+    TransferKind.COORDINATOR_ENTRY: KindRule(True, frozenset({M}), frozenset({M})),
+    TransferKind.POT_GRANT: KindRule(True, frozenset({P}), frozenset({M})),
+    TransferKind.COMMUNITY_ENTRY: KindRule(True, frozenset({M, C}), frozenset({M, C})),
+}
+
+
+# -- Accounts ---------------------------------------------------------------
+
+
+def account_open(*, membership: Membership) -> Account:
+    """The member's account in their community, opened on first use.
+
+    Raises PaymentRefused for a membership that is not (or no longer) active.
+    """
+    account = Account.objects.filter(membership=membership).first()
+    if account is not None:
+        return account
+    if membership.status not in (Status.ACTIVE, Status.LEAVING, Status.SUSPENDED):
+        raise PaymentRefused(
+            _("%(name)s is not a member of %(community)s.")
+            % {"name": membership.user.display_name, "community": membership.community.name},
+            code="not_a_member",
+        )
+    try:
+        with transaction.atomic():
+            return Account.objects.create(
+                community_id=membership.community_id,
+                kind=AccountKind.MEMBER,
+                membership=membership,
+            )
+    except IntegrityError:
+        # Opened at the same moment by another request.
+        return Account.objects.get(membership=membership)
+
+
+def system_account_open(*, community: Community, kind: str) -> Account:
+    """The community account or the pot, opened on first use.
+
+    Both start without credit: the pot can give only what members gave it,
+    and the community account only what it received. Coordinators can change
+    that with ``account_limits_set``.
+    """
+    if kind not in (AccountKind.COMMUNITY, AccountKind.POT):
+        raise InvalidInput(_("Unknown kind of account."))
+    account = Account.objects.filter(community=community, kind=kind).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(
+                community=community, kind=kind, floor=0, ceiling=UNLIMITED
+            )
+    except IntegrityError:
+        return Account.objects.get(community=community, kind=kind)
+
+
+def account_label(account: Account) -> str:
+    """How a person reads an account's holder: a name, or "the community pot"."""
+    if account.kind == AccountKind.MEMBER:
+        return account.membership.user.display_name
+    if account.kind == AccountKind.POT:
+        return _("the community pot")
+    return _("the community account")
+
+
+def account_limits_set(
+    *, actor: User, account: Account, floor: int | None, ceiling: int | None, reason: str
+) -> Account:
+    """Set an account's own credit limit and maximum (None: the community's default).
+
+    Only a coordinator of the account's community may, with a reason; the
+    change is recorded. A balance already outside a tightened limit stays as it
+    is, and can only move back towards it. Raises NotAllowed or InvalidInput.
+    """
+    if not user_is_coordinator(user=actor, community=account.community):
+        raise NotAllowed(_("Only a coordinator of this community can change limits."))
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Give a reason; the member can read it."), field="reason")
+    for value in (floor, ceiling):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise InvalidInput(_("Limits are whole amounts."))
+    if floor is not None and not -MAX_AMOUNT * 10 <= floor <= 0:
+        raise InvalidInput(_("The credit limit is zero or below."), field="floor")
+    if ceiling is not None and not 0 <= ceiling <= UNLIMITED:
+        raise InvalidInput(_("The maximum is zero or above."), field="ceiling")
+
+    def work() -> Account:
+        locked = accounts_lock([account.pk])[account.pk]
+        if (locked.floor, locked.ceiling) == (floor, ceiling):
+            return locked
+        LimitChange.objects.create(
+            account=locked,
+            changed_by=actor,
+            old_floor=locked.floor,
+            new_floor=floor,
+            old_ceiling=locked.ceiling,
+            new_ceiling=ceiling,
+            reason=reason,
+        )
+        Account.objects.filter(pk=locked.pk).update(floor=floor, ceiling=ceiling)
+        locked.floor, locked.ceiling = floor, ceiling
+        return locked
+
+    return atomic_with_retry(work)
+
+
+# -- Checks -------------------------------------------------------------------
+
+
+def _amount_check(amount: object) -> int:
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise InvalidInput(_("The amount must be a whole number of minor units."), field="amount")
+    if amount <= 0:
+        raise InvalidInput(_("The amount must be more than zero."), field="amount")
+    if amount > MAX_AMOUNT:
+        raise InvalidInput(_("That amount is too large."), field="amount")
+    return amount
+
+
+def _key_check(key: str) -> str:
+    key = (key or "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(
+            _("Every transfer needs an idempotency key of at most 100 characters."),
+            field="idempotency_key",
+        )
+    return key
+
+
+def _fingerprint(**request: object) -> str:
+    canonical = json.dumps(request, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(*, community: Community, key: str, fingerprint: str) -> Transfer | None:
+    """The transfer already made with this key, if the request is the same one."""
+    existing = Transfer.objects.filter(community=community, idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            _("This idempotency key was already used for a different transfer."),
+            field="idempotency_key",
+        )
+    return existing
+
+
+def _movement_check(*, account: Account, amount: int, actor: User) -> None:
+    """Refuse a move that the account holder's status or limits do not allow."""
+    community = account.community
+    before, after = account.balance, account.balance + amount
+    name = account_label(account)
+    is_actor = account.kind == AccountKind.MEMBER and account.membership.user_id == actor.pk
+
+    def fmt(value: int) -> str:
+        return amount_format(community=community, amount=value)
+
+    if account.kind == AccountKind.MEMBER:
+        status = account.membership.status
+        if status == Status.SUSPENDED:
+            raise PaymentRefused(
+                _(
+                    "%(name)s's membership is paused, so it cannot give or receive now. "
+                    "A coordinator can tell you more."
+                )
+                % {"name": name},
+                code="member_suspended",
+            )
+        if status == Status.LEAVING and not (min(before, 0) <= after <= max(before, 0)):
+            raise PaymentRefused(
+                _(
+                    "%(name)s is leaving the circle and can only settle up: the balance of "
+                    "%(balance)s can move towards zero, not away from it."
+                )
+                % {"name": name, "balance": fmt(before)},
+                code="member_leaving",
+            )
+        if status not in (Status.ACTIVE, Status.LEAVING):
+            raise PaymentRefused(
+                _("%(name)s is not a member of %(community)s.")
+                % {"name": name, "community": community.name},
+                code="not_a_member",
+            )
+
+    floor, ceiling = account.effective_floor, account.effective_ceiling
+    if amount < 0 and after < floor:
+        over = fmt(floor - after)
+        if account.kind == AccountKind.POT:
+            message = _(
+                "The community pot holds %(balance)s, not enough for this gift of %(amount)s."
+            ) % {"balance": fmt(before), "amount": fmt(-amount)}
+        elif is_actor:
+            message = _(
+                "This payment would take you %(over)s past your credit limit of %(floor)s. "
+                "Offering help brings you back within it."
+            ) % {"over": over, "floor": fmt(floor)}
+        else:
+            message = _(
+                "This would take %(name)s %(over)s past the credit limit of %(floor)s. "
+                "Giving help brings them back within it, or a coordinator can change the limit."
+            ) % {"name": name, "over": over, "floor": fmt(floor)}
+        raise PaymentRefused(message, code="limit_exceeded")
+    if amount > 0 and after > ceiling:
+        over = fmt(after - ceiling)
+        if is_actor:
+            message = _(
+                "This would take you %(over)s past your maximum of %(ceiling)s. "
+                "Asking for help, or giving to the community pot, makes room again."
+            ) % {"over": over, "ceiling": fmt(ceiling)}
+        else:
+            message = _(
+                "This would take %(name)s %(over)s past the maximum of %(ceiling)s. "
+                "Once they receive some help there is room again, or a coordinator can "
+                "raise the maximum."
+            ) % {"name": name, "over": over, "ceiling": fmt(ceiling)}
+        raise PaymentRefused(message, code="ceiling_exceeded")
+
+
+def _journal(*, transfer: Transfer, movements: dict[int, int], locked: dict[int, Account]) -> None:
+    """Write one entry per account and advance each account by one version.
+
+    The database checks each entry against the account's current version and
+    balance, and each account change against its entry, so the order matters:
+    entries first, then the accounts.
+    """
+    entries = []
+    for account_id, amount in movements.items():
+        account = locked[account_id]
+        account.balance += amount
+        account.version += 1
+        entries.append(
+            Entry(
+                transfer=transfer,
+                account=account,
+                amount=amount,
+                balance_after=account.balance,
+                version=account.version,
+            )
+        )
+    Entry.objects.bulk_create(entries)
+    for account_id in movements:
+        account = locked[account_id]
+        Account.objects.filter(pk=account_id).update(
+            balance=account.balance, version=account.version
+        )
+
+
+def _pair_check(*, actor: User, community: Community, kind: str, payer: Account, payee: Account):
+    if payer.community_id != community.pk or payee.community_id != community.pk:
+        raise PaymentRefused(
+            _(
+                "Both accounts must belong to %(community)s; transfers between circles "
+                "are not possible yet."
+            )
+            % {"community": community.name},
+            code="cross_community",
+        )
+    if payer.pk == payee.pk:
+        raise PaymentRefused(_("You cannot pay yourself."), code="self_payment")
+    rule = KIND_RULES.get(kind)
+    if rule is None:
+        raise InvalidInput(_("Unknown kind of transfer."), field="kind")
+    if payer.kind not in rule.payer_kinds or payee.kind not in rule.payee_kinds:
+        raise InvalidInput(_("These accounts cannot be used for this kind of transfer."))
+    if kind == TransferKind.COMMUNITY_ENTRY and (payer.kind == C) == (payee.kind == C):
+        raise InvalidInput(_("One side of a community account entry is the community account."))
+    if rule.by_coordinator:
+        if not user_is_coordinator(user=actor, community=community):
+            raise NotAllowed(_("Only a coordinator of this community can record this."))
+    elif payer.membership is None or payer.membership.user_id != actor.pk:
+        raise NotAllowed(_("You can only pay from your own account."))
+
+
+# -- Transfers ----------------------------------------------------------------
+
+
+def transfer_create(
+    *,
+    actor: User,
+    community: Community,
+    kind: str,
+    payer: Account,
+    payee: Account,
+    amount: int,
+    memo: str = "",
+    reason: str = "",
+    idempotency_key: str,
+) -> Transfer:
+    """Move ``amount`` from ``payer`` to ``payee`` and record who did it.
+
+    Guarantees: the transfer and its two entries are written together or not
+    at all; the accounts are locked in id order; neither account passes its
+    limits (a move towards them is always allowed); a leaving member only
+    moves towards zero, a suspended one not at all. Sending the same request
+    again with the same ``idempotency_key`` returns the first transfer.
+
+    Raises InvalidInput (amount, key, kind), NotAllowed (actor),
+    PaymentRefused (limits, status, accounts) or IdempotencyKeyReused; nothing
+    has changed then.
+    """
+    amount = _amount_check(amount)
+    key = _key_check(idempotency_key)
+    memo, reason = memo.strip()[:500], reason.strip()
+    _pair_check(actor=actor, community=community, kind=kind, payer=payer, payee=payee)
+    if kind == TransferKind.COORDINATOR_ENTRY and not (memo or reason):
+        raise InvalidInput(_("Say what the exchange was for."), field="memo")
+    fingerprint = _fingerprint(
+        kind=kind,
+        payer=payer.pk,
+        payee=payee.pk,
+        amount=amount,
+        memo=memo,
+        reason=reason,
+        actor=actor.pk,
+    )
+
+    def work() -> Transfer:
+        replayed = _replay(community=community, key=key, fingerprint=fingerprint)
+        if replayed is not None:
+            return replayed
+        locked = accounts_lock([payer.pk, payee.pk])
+        _movement_check(account=locked[payer.pk], amount=-amount, actor=actor)
+        _movement_check(account=locked[payee.pk], amount=amount, actor=actor)
+        transfer = Transfer.objects.create(
+            community=community,
+            kind=kind,
+            memo=memo,
+            reason=reason,
+            created_by=actor,
+            idempotency_key=key,
+            request_fingerprint=fingerprint,
+        )
+        _journal(transfer=transfer, movements={payer.pk: -amount, payee.pk: amount}, locked=locked)
+        return transfer
+
+    return _with_key_race_handled(work, community=community, key=key, fingerprint=fingerprint)
+
+
+def _with_key_race_handled(work, *, community: Community, key: str, fingerprint: str):
+    """Two requests with one key at the same moment: the second finds the first's transfer."""
+    try:
+        return atomic_with_retry(work)
+    except IntegrityError:
+        if transaction.get_connection().in_atomic_block:
+            raise
+        replayed = _replay(community=community, key=key, fingerprint=fingerprint)
+        if replayed is None:
+            raise
+        return replayed
+
+
+@dataclass(frozen=True)
+class ChequeLine:
+    """One paper cheque: who gave, who received, how much, for what."""
+
+    payer: Account
+    payee: Account
+    amount: int
+    memo: str
+
+
+def transfer_batch_create(
+    *,
+    actor: User,
+    community: Community,
+    lines: list[ChequeLine],
+    declared_total: int,
+    idempotency_key: str,
+    note: str = "",
+) -> TransferBatch:
+    """Enter a stack of paper cheques on members' behalf: all of them, or none.
+
+    The coordinator types the stack's total; it must equal the sum of the
+    lines, which catches a mistyped cheque. Each cheque becomes its own
+    transfer in the batch. Raises like ``transfer_create``, naming the cheque
+    that was refused; then none of them is recorded.
+    """
+    if not user_is_coordinator(user=actor, community=community):
+        raise NotAllowed(_("Only a coordinator of this community can record this."))
+    if not lines:
+        raise InvalidInput(_("Add at least one cheque."), field="lines")
+    key = _key_check(idempotency_key)
+    for number, line in enumerate(lines, start=1):
+        try:
+            _amount_check(line.amount)
+            _pair_check(
+                actor=actor,
+                community=community,
+                kind=TransferKind.COORDINATOR_ENTRY,
+                payer=line.payer,
+                payee=line.payee,
+            )
+        except (InvalidInput, PaymentRefused, NotAllowed) as error:
+            raise type(error)(
+                _("Cheque %(number)s: %(problem)s") % {"number": number, "problem": error},
+                code=error.code,
+                field="lines",
+            ) from error
+    total = sum(line.amount for line in lines)
+    if total != declared_total:
+        raise InvalidInput(
+            _(
+                "The cheques add up to %(sum)s, but the total you typed is %(total)s. "
+                "Check the amounts, then try again."
+            )
+            % {
+                "sum": amount_format(community=community, amount=total),
+                "total": amount_format(community=community, amount=declared_total),
+            },
+            field="declared_total",
+        )
+
+    fingerprint = _fingerprint(
+        lines=[(line.payer.pk, line.payee.pk, line.amount, line.memo.strip()) for line in lines],
+        total=declared_total,
+        actor=actor.pk,
+    )
+
+    def work() -> TransferBatch:
+        # Each cheque's transfer carries the batch's key with its number, and
+        # the fingerprint of the whole stack.
+        replayed = _replay(community=community, key=f"{key}:1", fingerprint=fingerprint)
+        if replayed is not None:
+            return replayed.batch
+        locked = accounts_lock([a.pk for line in lines for a in (line.payer, line.payee)])
+        batch = TransferBatch.objects.create(
+            community=community, created_by=actor, declared_total=declared_total, note=note
+        )
+        for number, line in enumerate(lines, start=1):
+            memo = line.memo.strip()[:500]
+            try:
+                _movement_check(account=locked[line.payer.pk], amount=-line.amount, actor=actor)
+                _movement_check(account=locked[line.payee.pk], amount=line.amount, actor=actor)
+            except PaymentRefused as error:
+                raise PaymentRefused(
+                    _("Cheque %(number)s: %(problem)s") % {"number": number, "problem": error},
+                    code=error.code,
+                    field="lines",
+                ) from error
+            transfer = Transfer.objects.create(
+                community=community,
+                kind=TransferKind.COORDINATOR_ENTRY,
+                memo=memo,
+                created_by=actor,
+                idempotency_key=f"{key}:{number}",
+                request_fingerprint=fingerprint,
+                batch=batch,
+            )
+            _journal(
+                transfer=transfer,
+                movements={line.payer.pk: -line.amount, line.payee.pk: line.amount},
+                locked=locked,
+            )
+        return batch
+
+    try:
+        return atomic_with_retry(work)
+    except IntegrityError:
+        if transaction.get_connection().in_atomic_block:
+            raise
+        replayed = _replay(community=community, key=f"{key}:1", fingerprint=fingerprint)
+        if replayed is None:
+            raise
+        return replayed.batch
+
+
+def transfer_reverse(
+    *, actor: User, transfer: Transfer, reason: str, idempotency_key: str
+) -> Transfer:
+    """Undo a transfer with a new one that moves everything back.
+
+    Only a coordinator may, with a reason, and only once per transfer; a
+    reversal itself is not reversed (record a new entry instead). The reversal
+    must fit the limits like any transfer. Both parties are told by mail.
+    Raises NotAllowed, InvalidInput, TransitionNotAllowed or PaymentRefused.
+    """
+    community = transfer.community
+    if not user_is_coordinator(user=actor, community=community):
+        raise NotAllowed(_("Only a coordinator of this community can reverse a transfer."))
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Give a reason; both members can read it."), field="reason")
+    if transfer.kind == TransferKind.REVERSAL:
+        raise TransitionNotAllowed(_("A reversal cannot be reversed. Record a new entry instead."))
+    key = _key_check(idempotency_key)
+    fingerprint = _fingerprint(reverses=transfer.pk, reason=reason, actor=actor.pk)
+
+    def work() -> Transfer:
+        replayed = _replay(community=community, key=key, fingerprint=fingerprint)
+        if replayed is not None:
+            return replayed
+        if Transfer.objects.filter(reverses=transfer).exists():
+            raise TransitionNotAllowed(_("This transfer has already been reversed."))
+        original = list(transfer.entries.values_list("account_id", "amount"))
+        locked = accounts_lock([account_id for account_id, _amount in original])
+        movements = {account_id: -amount for account_id, amount in original}
+        for account_id, amount in movements.items():
+            _movement_check(account=locked[account_id], amount=amount, actor=actor)
+        reversal = Transfer.objects.create(
+            community=community,
+            kind=TransferKind.REVERSAL,
+            memo=transfer.memo,
+            reason=reason,
+            created_by=actor,
+            idempotency_key=key,
+            request_fingerprint=fingerprint,
+            reverses=transfer,
+        )
+        _journal(transfer=reversal, movements=movements, locked=locked)
+        _reversal_notify(reversal=reversal, accounts=list(locked.values()))
+        return reversal
+
+    try:
+        return _with_key_race_handled(work, community=community, key=key, fingerprint=fingerprint)
+    except IntegrityError as error:
+        # Two coordinators reversing the same transfer at once: one wins.
+        if Transfer.objects.filter(reverses=transfer).exists():
+            raise TransitionNotAllowed(_("This transfer has already been reversed.")) from error
+        raise
+
+
+def _reversal_notify(*, reversal: Transfer, accounts: list[Account]) -> None:
+    for account in accounts:
+        if account.kind != AccountKind.MEMBER:
+            continue
+        user = account.membership.user
+        with translation.override(user.language):
+            context = {
+                "user": user,
+                "community": reversal.community,
+                "reversal": reversal,
+                "original": reversal.reverses,
+                "movement": amount_format(
+                    community=reversal.community,
+                    amount=next(
+                        e.amount for e in reversal.entries.all() if e.account_id == account.pk
+                    ),
+                ),
+            }
+            subject = render_to_string("ledger/email/reversal_subject.txt", context)
+            body = render_to_string("ledger/email/reversal_body.txt", context)
+        email_queue(subject=" ".join(subject.split()), body=body, to=[user.email])

@@ -279,3 +279,161 @@ class LimitChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account}: {self.old_floor} -> {self.new_floor}"
+
+
+class AutoAccept(models.TextChoices):
+    """When a payment request is paid without the payer answering it."""
+
+    NEVER = "never", _("Never: I answer each request myself")
+    ALWAYS = "always", _("Always, at once")
+    TRUSTED = "trusted", _("At once from members I trust; I answer the others")
+    AFTER_DAYS = "after_days", _("After a number of days without an answer")
+
+
+class LedgerSettings(models.Model):
+    """A community's ledger policy: how payment requests are accepted by default."""
+
+    community = models.OneToOneField(
+        Community,
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        related_name="ledger_settings",
+    )
+    auto_accept = models.CharField(
+        _("accept payment requests automatically"),
+        max_length=12,
+        choices=AutoAccept.choices,
+        default=AutoAccept.AFTER_DAYS,
+    )
+    auto_accept_days = models.PositiveSmallIntegerField(
+        _("days before a request is accepted"), default=14
+    )
+
+    class Meta:
+        verbose_name = _("ledger settings")
+        verbose_name_plural = _("ledger settings")
+
+    def __str__(self) -> str:
+        return str(self.community)
+
+
+class AccountRequestPolicy(models.Model):
+    """A member's own choice for requests sent to them; overrides the community's."""
+
+    account = models.OneToOneField(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="request_policy"
+    )
+    auto_accept = models.CharField(
+        _("accept payment requests automatically"), max_length=12, choices=AutoAccept.choices
+    )
+    auto_accept_days = models.PositiveSmallIntegerField(
+        _("days before a request is accepted"), default=14
+    )
+    trusted = models.ManyToManyField(
+        Account, verbose_name=_("trusted members"), blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("payment request policy")
+        verbose_name_plural = _("payment request policies")
+
+    def __str__(self) -> str:
+        return str(self.account)
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for an answer")
+    ACCEPTED = "accepted", _("Paid")
+    REJECTED = "rejected", _("Declined")
+    CANCELLED = "cancelled", _("Withdrawn")
+
+
+class PaymentRequest(models.Model):
+    """Someone who gave help asks the receiver to pay. Moves nothing until accepted."""
+
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    payer = models.ForeignKey(
+        Account, verbose_name=_("payer"), on_delete=models.PROTECT, related_name="requests_in"
+    )
+    payee = models.ForeignKey(
+        Account, verbose_name=_("payee"), on_delete=models.PROTECT, related_name="requests_out"
+    )
+    amount = models.BigIntegerField(_("amount"))
+    memo = models.CharField(_("description"), max_length=500)
+    status = models.CharField(
+        _("status"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+    auto_accept_at = models.DateTimeField(_("accepted automatically at"), null=True, blank=True)
+    transfer = models.OneToOneField(
+        Transfer,
+        verbose_name=_("payment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payment_request",
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100)
+    request_fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+
+    class Meta:
+        verbose_name = _("payment request")
+        verbose_name_plural = _("payment requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"], name="ledger_request_key_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_request_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(status=RequestStatus.ACCEPTED, transfer__isnull=False)
+                | (~Q(status=RequestStatus.ACCEPTED) & Q(transfer__isnull=True)),
+                name="ledger_request_paid_has_transfer",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["payer", "status"]),
+            models.Index(fields=["payee", "status"]),
+            models.Index(fields=["status", "auto_accept_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"
+
+
+class PaymentRequestEvent(models.Model):
+    """One step of a payment request: who, from, to, when, and a note."""
+
+    request = models.ForeignKey(
+        PaymentRequest,
+        verbose_name=_("payment request"),
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    from_status = models.CharField(_("from"), max_length=12, blank=True)
+    to_status = models.CharField(_("to"), max_length=12)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment request event")
+        verbose_name_plural = _("payment request events")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_status} -> {self.to_status}"

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Community, Membership, Status, User
@@ -26,12 +27,19 @@ from ledger.models import (
     UNLIMITED,
     Account,
     AccountKind,
+    AccountRequestPolicy,
+    AutoAccept,
     Entry,
+    LedgerSettings,
     LimitChange,
+    PaymentRequest,
+    PaymentRequestEvent,
+    RequestStatus,
     Transfer,
     TransferBatch,
     TransferKind,
 )
+from ledger.transitions import REQUEST_TRANSITIONS, Party
 from ruilkring.errors import (
     IdempotencyKeyReused,
     InvalidInput,
@@ -209,12 +217,16 @@ def _replay(*, community: Community, key: str, fingerprint: str) -> Transfer | N
     return existing
 
 
-def _movement_check(*, account: Account, amount: int, actor: User) -> None:
+def _movement_check(*, account: Account, amount: int, actor: User | None) -> None:
     """Refuse a move that the account holder's status or limits do not allow."""
     community = account.community
     before, after = account.balance, account.balance + amount
     name = account_label(account)
-    is_actor = account.kind == AccountKind.MEMBER and account.membership.user_id == actor.pk
+    is_actor = (
+        actor is not None
+        and account.kind == AccountKind.MEMBER
+        and account.membership.user_id == actor.pk
+    )
 
     def fmt(value: int) -> str:
         return amount_format(community=community, amount=value)
@@ -309,7 +321,11 @@ def _journal(*, transfer: Transfer, movements: dict[int, int], locked: dict[int,
         )
 
 
-def _pair_check(*, actor: User, community: Community, kind: str, payer: Account, payee: Account):
+def _pair_check(
+    *, actor: User | None, community: Community, kind: str, payer: Account, payee: Account
+) -> None:
+    """Check the accounts fit the kind of transfer, and (unless ``actor`` is None,
+    for callers that check the actor themselves) that the actor may record it."""
     if payer.community_id != community.pk or payee.community_id != community.pk:
         raise PaymentRefused(
             _(
@@ -328,6 +344,8 @@ def _pair_check(*, actor: User, community: Community, kind: str, payer: Account,
         raise InvalidInput(_("These accounts cannot be used for this kind of transfer."))
     if kind == TransferKind.COMMUNITY_ENTRY and (payer.kind == C) == (payee.kind == C):
         raise InvalidInput(_("One side of a community account entry is the community account."))
+    if actor is None:
+        return
     if rule.by_coordinator:
         if not user_is_coordinator(user=actor, community=community):
             raise NotAllowed(_("Only a coordinator of this community can record this."))
@@ -365,6 +383,9 @@ def transfer_create(
     amount = _amount_check(amount)
     key = _key_check(idempotency_key)
     memo, reason = memo.strip()[:500], reason.strip()
+    if kind == TransferKind.REQUESTED_PAYMENT:
+        # Only accepting a payment request makes one: see payment_request_decide.
+        raise InvalidInput(_("Unknown kind of transfer."), field="kind")
     _pair_check(actor=actor, community=community, kind=kind, payer=payer, payee=payee)
     if kind == TransferKind.COORDINATOR_ENTRY and not (memo or reason):
         raise InvalidInput(_("Say what the exchange was for."), field="memo")
@@ -382,22 +403,51 @@ def transfer_create(
         replayed = _replay(community=community, key=key, fingerprint=fingerprint)
         if replayed is not None:
             return replayed
-        locked = accounts_lock([payer.pk, payee.pk])
-        _movement_check(account=locked[payer.pk], amount=-amount, actor=actor)
-        _movement_check(account=locked[payee.pk], amount=amount, actor=actor)
-        transfer = Transfer.objects.create(
+        return _transfer_write(
             community=community,
             kind=kind,
+            payer=payer,
+            payee=payee,
+            amount=amount,
             memo=memo,
             reason=reason,
-            created_by=actor,
-            idempotency_key=key,
-            request_fingerprint=fingerprint,
+            actor=actor,
+            key=key,
+            fingerprint=fingerprint,
         )
-        _journal(transfer=transfer, movements={payer.pk: -amount, payee.pk: amount}, locked=locked)
-        return transfer
 
     return _with_key_race_handled(work, community=community, key=key, fingerprint=fingerprint)
+
+
+def _transfer_write(
+    *,
+    community: Community,
+    kind: str,
+    payer: Account,
+    payee: Account,
+    amount: int,
+    memo: str,
+    reason: str,
+    actor: User | None,
+    key: str,
+    fingerprint: str,
+) -> Transfer:
+    """Lock both accounts, check the move, and journal it. Runs inside a transaction;
+    the caller has checked the amount, the accounts and the actor."""
+    locked = accounts_lock([payer.pk, payee.pk])
+    _movement_check(account=locked[payer.pk], amount=-amount, actor=actor)
+    _movement_check(account=locked[payee.pk], amount=amount, actor=actor)
+    transfer = Transfer.objects.create(
+        community=community,
+        kind=kind,
+        memo=memo,
+        reason=reason,
+        created_by=actor,
+        idempotency_key=key,
+        request_fingerprint=fingerprint,
+    )
+    _journal(transfer=transfer, movements={payer.pk: -amount, payee.pk: amount}, locked=locked)
+    return transfer
 
 
 def _with_key_race_handled(work, *, community: Community, key: str, fingerprint: str):
@@ -604,3 +654,279 @@ def _reversal_notify(*, reversal: Transfer, accounts: list[Account]) -> None:
             subject = render_to_string("ledger/email/reversal_subject.txt", context)
             body = render_to_string("ledger/email/reversal_body.txt", context)
         email_queue(subject=" ".join(subject.split()), body=body, to=[user.email])
+
+
+# -- Payment requests ---------------------------------------------------------
+
+
+def _request_policy(payer: Account) -> tuple[str, int, set[int]]:
+    """The payer's auto-accept policy: their own choice, else the community's."""
+    policy = AccountRequestPolicy.objects.filter(account=payer).first()
+    if policy is not None:
+        return (
+            policy.auto_accept,
+            policy.auto_accept_days,
+            set(policy.trusted.values_list("pk", flat=True)),
+        )
+    settings_row = LedgerSettings.objects.filter(community_id=payer.community_id).first()
+    if settings_row is None:
+        settings_row = LedgerSettings(community_id=payer.community_id)
+    return settings_row.auto_accept, settings_row.auto_accept_days, set()
+
+
+def _request_party(*, actor: User | None, request: PaymentRequest) -> str:
+    if actor is None:
+        return Party.SYSTEM
+    if request.payer.membership.user_id == actor.pk:
+        return Party.PAYER
+    if request.payee.membership.user_id == actor.pk:
+        return Party.PAYEE
+    if user_is_coordinator(user=actor, community=request.community):
+        return Party.COORDINATOR
+    raise NotAllowed(_("Only the two members and a coordinator can answer this request."))
+
+
+def payment_request_create(
+    *,
+    actor: User,
+    community: Community,
+    payer: Account,
+    payee: Account,
+    amount: int,
+    memo: str,
+    idempotency_key: str,
+) -> PaymentRequest:
+    """Ask ``payer`` to pay ``payee`` for help given. Moves nothing yet.
+
+    The payee asks, or a coordinator on their behalf. Under the payer's
+    auto-accept policy the request is paid at once (always, or from a trusted
+    member) or gets a date when it will be (after N days); if paying at once
+    is refused, it simply waits for an answer. The payer is told by mail.
+    Raises InvalidInput, NotAllowed, PaymentRefused or IdempotencyKeyReused.
+    """
+    amount = _amount_check(amount)
+    key = _key_check(idempotency_key)
+    memo = memo.strip()[:500]
+    if not memo:
+        raise InvalidInput(
+            _("Say what the help was, so the other member recognises it."), field="memo"
+        )
+    _pair_check(
+        actor=None,
+        community=community,
+        kind=TransferKind.REQUESTED_PAYMENT,
+        payer=payer,
+        payee=payee,
+    )
+    is_payee = payee.membership.user_id == actor.pk
+    if not is_payee and not user_is_coordinator(user=actor, community=community):
+        raise NotAllowed(_("You can only ask for a payment to your own account."))
+    for account in (payer, payee):
+        if account.membership.status not in (Status.ACTIVE, Status.LEAVING):
+            raise PaymentRefused(
+                _("%(name)s cannot give or receive now.") % {"name": account_label(account)},
+                code="member_suspended"
+                if account.membership.status == Status.SUSPENDED
+                else "not_a_member",
+            )
+    fingerprint = _fingerprint(
+        payer=payer.pk, payee=payee.pk, amount=amount, memo=memo, actor=actor.pk
+    )
+
+    def work() -> PaymentRequest:
+        existing = PaymentRequest.objects.filter(community=community, idempotency_key=key).first()
+        if existing is not None:
+            if existing.request_fingerprint != fingerprint:
+                raise IdempotencyKeyReused(
+                    _("This idempotency key was already used for a different request."),
+                    field="idempotency_key",
+                )
+            return existing
+        mode, days, trusted = _request_policy(payer)
+        request = PaymentRequest.objects.create(
+            community=community,
+            payer=payer,
+            payee=payee,
+            amount=amount,
+            memo=memo,
+            created_by=actor,
+            idempotency_key=key,
+            request_fingerprint=fingerprint,
+            auto_accept_at=(
+                timezone.now() + timedelta(days=days) if mode == AutoAccept.AFTER_DAYS else None
+            ),
+        )
+        PaymentRequestEvent.objects.create(
+            request=request, actor=actor, from_status="", to_status=RequestStatus.PENDING
+        )
+        if mode == AutoAccept.ALWAYS or (mode == AutoAccept.TRUSTED and payee.pk in trusted):
+            try:
+                with transaction.atomic():
+                    return _request_step(
+                        request=request,
+                        actor=None,
+                        to_status=RequestStatus.ACCEPTED,
+                        note=_("Accepted automatically, as %(name)s chose.")
+                        % {"name": account_label(payer)},
+                    )
+            except PaymentRefused:
+                pass  # it waits for the payer, like any other request
+        _request_notify(request=request, template="request_new", recipient=payer)
+        return request
+
+    try:
+        return atomic_with_retry(work)
+    except IntegrityError:
+        if transaction.get_connection().in_atomic_block:
+            raise
+        existing = PaymentRequest.objects.filter(community=community, idempotency_key=key).first()
+        if existing is None or existing.request_fingerprint != fingerprint:
+            raise
+        return existing
+
+
+def _request_step(
+    *, request: PaymentRequest, actor: User | None, to_status: str, note: str = ""
+) -> PaymentRequest:
+    """Take one step of ``REQUEST_TRANSITIONS``; the caller holds the request's lock."""
+    party = _request_party(actor=actor, request=request)
+    allowed = REQUEST_TRANSITIONS.get((request.status, to_status))
+    if allowed is None:
+        raise TransitionNotAllowed(
+            _("This request is “%(status)s” and cannot become “%(to)s”.")
+            % {"status": request.get_status_display(), "to": RequestStatus(to_status).label}
+        )
+    if party not in allowed:
+        raise NotAllowed(
+            _("Only %(parties)s can do this.")
+            % {"parties": _(" or ").join(str(Party(p).label) for p in sorted(allowed))}
+        )
+    if to_status == RequestStatus.ACCEPTED:
+        request.transfer = _transfer_write(
+            community=request.community,
+            kind=TransferKind.REQUESTED_PAYMENT,
+            payer=request.payer,
+            payee=request.payee,
+            amount=request.amount,
+            memo=request.memo,
+            reason="",
+            actor=actor,
+            key=f"request:{request.pk}",
+            fingerprint=_fingerprint(request=request.pk),
+        )
+    from_status = request.status
+    request.status = to_status
+    request.auto_accept_at = None
+    request.save(update_fields=["status", "transfer", "auto_accept_at"])
+    PaymentRequestEvent.objects.create(
+        request=request, actor=actor, from_status=from_status, to_status=to_status, note=note[:500]
+    )
+    return request
+
+
+def payment_request_decide(
+    *, actor: User | None, request: PaymentRequest, to_status: str, note: str = ""
+) -> PaymentRequest:
+    """Pay, decline or withdraw a request (``actor=None``: the auto-accept job).
+
+    Paying makes a transfer like any payment: the limits and statuses apply,
+    and a refusal explains itself and leaves the request waiting. The other
+    member is told by mail. Raises NotAllowed, TransitionNotAllowed,
+    PaymentRefused or InvalidInput.
+    """
+    if to_status not in RequestStatus.values:
+        raise InvalidInput(_("Unknown status."), field="status")
+
+    def work() -> PaymentRequest:
+        locked = (
+            PaymentRequest.objects.select_for_update(of=("self",))
+            .select_related("community", "payer__membership__user", "payee__membership__user")
+            .get(pk=request.pk)
+        )
+        stepped = _request_step(request=locked, actor=actor, to_status=to_status, note=note)
+        recipient = stepped.payer if to_status == RequestStatus.CANCELLED else stepped.payee
+        _request_notify(request=stepped, template="request_decided", recipient=recipient)
+        return stepped
+
+    return atomic_with_retry(work)
+
+
+def payment_requests_auto_accept_due(*, now=None) -> int:
+    """Pay every waiting request whose auto-accept moment has passed; return how many.
+
+    A request that cannot be paid now (a limit, a paused member) stops waiting
+    for the clock and waits for the payer instead.
+    """
+    now = now or timezone.now()
+    due = PaymentRequest.objects.filter(
+        status=RequestStatus.PENDING, auto_accept_at__lte=now
+    ).values_list("pk", flat=True)
+    paid = 0
+    for request_id in list(due):
+        request = PaymentRequest.objects.get(pk=request_id)
+        try:
+            payment_request_decide(
+                actor=None,
+                request=request,
+                to_status=RequestStatus.ACCEPTED,
+                note=_("Accepted automatically: no answer within the agreed days."),
+            )
+            paid += 1
+        except (PaymentRefused, TransitionNotAllowed):
+            PaymentRequest.objects.filter(pk=request_id, status=RequestStatus.PENDING).update(
+                auto_accept_at=None
+            )
+    return paid
+
+
+def ledger_settings_set(*, actor: User, community: Community, auto_accept: str, days: int):
+    """A coordinator sets how requests are accepted in the community by default."""
+    if not user_is_coordinator(user=actor, community=community):
+        raise NotAllowed(_("Only a coordinator of this community can change this."))
+    if auto_accept not in AutoAccept.values or auto_accept == AutoAccept.TRUSTED:
+        raise InvalidInput(_("Choose how requests are accepted."), field="auto_accept")
+    if not isinstance(days, int) or not 1 <= days <= 365:
+        raise InvalidInput(_("Choose between 1 and 365 days."), field="days")
+    row, _created = LedgerSettings.objects.update_or_create(
+        community=community, defaults={"auto_accept": auto_accept, "auto_accept_days": days}
+    )
+    return row
+
+
+def account_request_policy_set(
+    *, actor: User, account: Account, auto_accept: str | None, days: int, trusted: list[Account]
+) -> AccountRequestPolicy | None:
+    """A member chooses how requests to them are accepted (None: the community's choice)."""
+    if account.membership is None or account.membership.user_id != actor.pk:
+        raise NotAllowed(_("You can only change this for your own account."))
+    if auto_accept is None:
+        AccountRequestPolicy.objects.filter(account=account).delete()
+        return None
+    if auto_accept not in AutoAccept.values:
+        raise InvalidInput(_("Choose how requests are accepted."), field="auto_accept")
+    if not isinstance(days, int) or not 1 <= days <= 365:
+        raise InvalidInput(_("Choose between 1 and 365 days."), field="days")
+    if any(t.community_id != account.community_id or t.pk == account.pk for t in trusted):
+        raise InvalidInput(_("Choose members of this community."), field="trusted")
+    with transaction.atomic():
+        policy, _created = AccountRequestPolicy.objects.update_or_create(
+            account=account, defaults={"auto_accept": auto_accept, "auto_accept_days": days}
+        )
+        policy.trusted.set(trusted)
+    return policy
+
+
+def _request_notify(*, request: PaymentRequest, template: str, recipient: Account) -> None:
+    user = recipient.membership.user
+    with translation.override(user.language):
+        context = {
+            "user": user,
+            "request": request,
+            "community": request.community,
+            "amount": amount_format(community=request.community, amount=request.amount),
+            "payer": account_label(request.payer),
+            "payee": account_label(request.payee),
+        }
+        subject = render_to_string(f"ledger/email/{template}_subject.txt", context)
+        body = render_to_string(f"ledger/email/{template}_body.txt", context)
+    email_queue(subject=" ".join(subject.split()), body=body, to=[user.email])

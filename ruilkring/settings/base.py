@@ -186,7 +186,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "payment-requests-auto-accept": {
+        "task": "ledger.tasks.payment_requests_auto_accept",
+        "schedule": env.int("DJANGO_AUTO_ACCEPT_INTERVAL_SECONDS", default=15 * 60),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -5,9 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community
-from ledger.models import Account
+from ledger.models import (
+    Account,
+    AccountKind,
+    Entry,
+    PaymentRequest,
+    RequestStatus,
+    Transfer,
+)
+from ruilkring.errors import NotFound
 
 
 @dataclass
@@ -126,3 +135,131 @@ def ledger_verify(*, community: Community | None = None) -> VerificationReport:
     ):
         report.differences.append(f"community {community_id}: balances sum to {total}, not 0")
     return report
+
+
+STATEMENT_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One line of an account's statement, as its holder reads it."""
+
+    entry: Entry
+    transfer: Transfer
+    counterparties: list[str]
+    reversed: bool
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    lines: list[StatementLine]
+    older_than: int | None  # pass as ``before`` for the next, older page
+
+
+def account_statement(
+    *, account: Account, before: int | None = None, page_size: int = STATEMENT_PAGE_SIZE
+) -> StatementPage:
+    """A page of the account's entries, newest first, each with the balance after it.
+
+    Keyset pagination on the account's version: a page costs the same on the
+    first day and after ten thousand exchanges, and no balance is re-summed.
+    """
+    entries = Entry.objects.filter(account=account).select_related(
+        "transfer", "transfer__created_by"
+    )
+    if before is not None:
+        entries = entries.filter(version__lt=before)
+    rows = list(entries.order_by("-version")[: page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    transfer_ids = [row.transfer_id for row in rows]
+    others: dict[int, list[str]] = {}
+    for other in (
+        Entry.objects.filter(transfer_id__in=transfer_ids)
+        .exclude(account=account)
+        .select_related("account__membership__user")
+        .order_by("transfer_id", "pk")
+    ):
+        others.setdefault(other.transfer_id, []).append(account_holder_name(other.account))
+    reversed_ids = set(
+        Transfer.objects.filter(reverses_id__in=transfer_ids).values_list("reverses_id", flat=True)
+    )
+    lines = [
+        StatementLine(
+            entry=row,
+            transfer=row.transfer,
+            counterparties=others.get(row.transfer_id, []),
+            reversed=row.transfer_id in reversed_ids,
+        )
+        for row in rows
+    ]
+    return StatementPage(lines=lines, older_than=rows[-1].version if has_more else None)
+
+
+def account_statement_rows(*, account: Account):
+    """Every entry of the account, oldest first, for a CSV export; streamed, not loaded."""
+    return (
+        Entry.objects.filter(account=account)
+        .select_related("transfer")
+        .order_by("version")
+        .iterator(chunk_size=2000)
+    )
+
+
+def account_holder_name(account: Account) -> str:
+    if account.kind == AccountKind.MEMBER:
+        return account.membership.user.display_name
+    return str(AccountKind(account.kind).label)
+
+
+def accounts_of_community(*, community: Community):
+    """Every account of the community with its holder, system accounts first."""
+    return (
+        Account.objects.filter(community=community)
+        .select_related("membership__user", "community")
+        .order_by("kind", "membership__user__display_name")
+    )
+
+
+def account_of_community_get(*, community: Community, account_id) -> Account:
+    try:
+        return Account.objects.select_related("membership__user", "community").get(
+            community=community, pk=account_id
+        )
+    except (Account.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("This account does not exist in this community.")) from exc
+
+
+def transfer_of_community_get(*, community: Community, transfer_id) -> Transfer:
+    try:
+        return (
+            Transfer.objects.select_related("created_by", "reverses")
+            .prefetch_related("entries__account__membership__user")
+            .get(community=community, pk=transfer_id)
+        )
+    except (Transfer.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("This transfer does not exist in this community.")) from exc
+
+
+def payment_requests_for(*, account: Account):
+    """Requests waiting for this account's holder to answer, and those they sent."""
+    waiting = (
+        PaymentRequest.objects.filter(payer=account, status=RequestStatus.PENDING)
+        .select_related("payee__membership__user")
+        .order_by("created_at")
+    )
+    sent = (
+        PaymentRequest.objects.filter(payee=account, status=RequestStatus.PENDING)
+        .select_related("payer__membership__user")
+        .order_by("created_at")
+    )
+    return list(waiting), list(sent)
+
+
+def payment_request_of_community_get(*, community: Community, request_id) -> PaymentRequest:
+    try:
+        return PaymentRequest.objects.select_related(
+            "community", "payer__membership__user", "payee__membership__user"
+        ).get(community=community, pk=request_id)
+    except (PaymentRequest.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("This request does not exist in this community.")) from exc

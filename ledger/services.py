@@ -346,14 +346,29 @@ def _pair_check(
         raise InvalidInput(_("One side of a community account entry is the community account."))
     if actor is None:
         return
+    if user_is_coordinator(user=actor, community=community):
+        return  # coordinators may record anything, also on a member's behalf
     if rule.by_coordinator:
-        if not user_is_coordinator(user=actor, community=community):
-            raise NotAllowed(_("Only a coordinator of this community can record this."))
-    elif payer.membership is None or payer.membership.user_id != actor.pk:
+        raise NotAllowed(_("Only a coordinator of this community can record this."))
+    if payer.membership is None or payer.membership.user_id != actor.pk:
         raise NotAllowed(_("You can only pay from your own account."))
 
 
 # -- Transfers ----------------------------------------------------------------
+
+
+def transfer_kind_for_accounts(*, payer: Account, payee: Account) -> str:
+    """The kind of a transfer a coordinator records between these two accounts."""
+    kinds = (payer.kind, payee.kind)
+    if kinds == (M, M):
+        return TransferKind.COORDINATOR_ENTRY
+    if kinds == (P, M):
+        return TransferKind.POT_GRANT
+    if kinds == (M, P):
+        return TransferKind.POT_DONATION
+    if kinds in ((C, M), (M, C)):
+        return TransferKind.COMMUNITY_ENTRY
+    raise InvalidInput(_("These accounts cannot be used for this kind of transfer."))
 
 
 def transfer_create(

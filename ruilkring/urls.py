@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.api_urls")),
     path("", include("accounts.urls")),
+    path("", include("ledger.urls")),
 ]

@@ -108,6 +108,9 @@ class CoordinatorEntryForm(IdempotentForm):
 class ChequeBatchForm(IdempotentForm):
     """A stack of paper cheques: one row per cheque, and the stack's total."""
 
+    # Every row may stay empty; saying "optional" on each of its fields is noise.
+    optional_is_obvious = True
+
     declared_total = AmountField(
         label=_("Total of the stack"),
         max_length=20,
@@ -122,24 +125,24 @@ class ChequeBatchForm(IdempotentForm):
         self.rows = rows
         for number in range(1, rows + 1):
             self.fields[f"payer_{number}"] = AccountChoiceField(
-                label=_("Cheque %(number)s: paid by") % {"number": number},
+                label=_("Paid by"),
                 queryset=accounts,
                 required=False,
             )
             self.fields[f"payee_{number}"] = AccountChoiceField(
-                label=_("Cheque %(number)s: paid to") % {"number": number},
+                label=_("Paid to"),
                 queryset=accounts,
                 required=False,
             )
             amount = AmountField(
-                label=_("Cheque %(number)s: amount") % {"number": number},
+                label=_("Amount"),
                 max_length=20,
                 required=False,
             )
             amount.community = community
             self.fields[f"amount_{number}"] = amount
             self.fields[f"memo_{number}"] = forms.CharField(
-                label=_("Cheque %(number)s: what for") % {"number": number},
+                label=_("What for"),
                 max_length=500,
                 required=False,
             )

@@ -23,6 +23,8 @@ class FormRenderer(TemplatesSetting):
 
     def render(self, template_name, context, request=None):
         form = context.get("form")
+        if form is None and context.get("field") is not None:
+            form = context["field"].form  # a single field drawn with as_field_group
         if isinstance(form, forms.BaseForm):
             for field in form.fields.values():
                 widget = field.widget

@@ -201,6 +201,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "ruilkring.api_errors.exception_handler",
 }
 
+# The parts of `manage.py seed_demo`, in the order the apps depend on each other.
+RUILKRING_DEMO_SEEDERS = ["accounts.demo.demo_seed", "ledger.demo.demo_seed"]
+
 # Where the instance publishes its accessibility statement (toegankelijkheidsverklaring).
 RUILKRING_ACCESSIBILITY_STATEMENT_URL = env(
     "DJANGO_ACCESSIBILITY_STATEMENT_URL", default="/accessibility/"

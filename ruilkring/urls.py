@@ -12,6 +12,7 @@ urlpatterns = [
     path("account/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.api_urls")),
+    path("api/v1/", include("ledger.api_urls")),
     path("", include("accounts.urls")),
     path("", include("ledger.urls")),
 ]

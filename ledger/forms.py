@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AmountField, ReasonField
 from accounts.models import Community, Membership, Status
-from ledger.models import Account, AccountKind
+from ledger.models import Account, AccountKind, AutoAccept
 from ledger.selectors import account_holder_name
 
 
@@ -198,3 +198,48 @@ class LimitsForm(forms.Form):
 
 class ReversalForm(IdempotentForm):
     reason = ReasonField(help_text=_("Both members can read this."))
+
+
+class AccountMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, account: Account) -> str:
+        return account_holder_name(account)
+
+
+class RequestPolicyForm(forms.Form):
+    """A member's choice for requests to pay: their own, or the circle's."""
+
+    auto_accept = forms.ChoiceField(
+        label=_("When someone asks you to pay"),
+        choices=[("", _("As the circle has agreed")), *AutoAccept.choices],
+        required=False,
+    )
+    days = forms.IntegerField(label=_("Number of days"), min_value=1, max_value=365, initial=14)
+    trusted = AccountMultipleChoiceField(
+        label=_("Members you trust"),
+        queryset=Account.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only used with “At once from members I trust”."),
+    )
+
+    def __init__(self, *args, account: Account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["trusted"].queryset = (
+            _accounts_for_entries(account.community)
+            .filter(kind=AccountKind.MEMBER)
+            .exclude(pk=account.pk)
+        )
+
+
+class LedgerSettingsForm(forms.Form):
+    """How a circle accepts payment requests when a member has not chosen."""
+
+    auto_accept = forms.ChoiceField(
+        label=_("When a member does not answer a request to pay"),
+        choices=[
+            (AutoAccept.NEVER, _("It waits until they answer")),
+            (AutoAccept.AFTER_DAYS, _("It is paid after a number of days")),
+            (AutoAccept.ALWAYS, _("It is paid at once")),
+        ],
+    )
+    days = forms.IntegerField(label=_("Number of days"), min_value=1, max_value=365)

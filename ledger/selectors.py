@@ -11,7 +11,9 @@ from accounts.models import Community
 from ledger.models import (
     Account,
     AccountKind,
+    AccountRequestPolicy,
     Entry,
+    LedgerSettings,
     PaymentRequest,
     RequestStatus,
     Transfer,
@@ -263,3 +265,14 @@ def payment_request_of_community_get(*, community: Community, request_id) -> Pay
         ).get(community=community, pk=request_id)
     except (PaymentRequest.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("This request does not exist in this community.")) from exc
+
+
+def request_policy_of(*, account: Account) -> AccountRequestPolicy | None:
+    return AccountRequestPolicy.objects.filter(account=account).first()
+
+
+def ledger_settings_of(*, community: Community) -> LedgerSettings:
+    """The community's ledger settings; the defaults when never changed."""
+    return LedgerSettings.objects.filter(community=community).first() or LedgerSettings(
+        community=community
+    )

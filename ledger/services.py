@@ -39,6 +39,7 @@ from ledger.models import (
     TransferBatch,
     TransferKind,
 )
+from ledger.selectors import ledger_settings_of
 from ledger.transitions import REQUEST_TRANSITIONS, Party
 from ruilkring.errors import (
     IdempotencyKeyReused,
@@ -683,9 +684,7 @@ def _request_policy(payer: Account) -> tuple[str, int, set[int]]:
             policy.auto_accept_days,
             set(policy.trusted.values_list("pk", flat=True)),
         )
-    settings_row = LedgerSettings.objects.filter(community_id=payer.community_id).first()
-    if settings_row is None:
-        settings_row = LedgerSettings(community_id=payer.community_id)
+    settings_row = ledger_settings_of(community=payer.community)
     return settings_row.auto_accept, settings_row.auto_accept_days, set()
 
 

@@ -20,9 +20,11 @@ from ledger import selectors, services
 from ledger.forms import (
     ChequeBatchForm,
     CoordinatorEntryForm,
+    LedgerSettingsForm,
     LimitsForm,
     PaymentForm,
     PotGiftForm,
+    RequestPolicyForm,
     ReversalForm,
 )
 from ledger.models import AccountKind, RequestStatus, TransferKind
@@ -435,4 +437,71 @@ def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
         "ledger/batch_new.html",
         {"community": community, "form": form, "rows": rows},
         status=400 if request.method == "POST" and not more else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_policy(request: HttpRequest, slug: str) -> HttpResponse:
+    community, account = _member_context(request, slug)
+    current = selectors.request_policy_of(account=account)
+    form = RequestPolicyForm(
+        request.POST or None,
+        account=account,
+        initial={
+            "auto_accept": current.auto_accept if current else "",
+            "days": current.auto_accept_days if current else 14,
+            "trusted": list(current.trusted.all()) if current else [],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.account_request_policy_set(
+                actor=request.user,
+                account=account,
+                auto_accept=data["auto_accept"] or None,
+                days=data["days"],
+                trusted=list(data["trusted"]),
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, _("Your choice has been saved."))
+            return redirect("ledger:account", slug=slug)
+    return render(
+        request,
+        "ledger/request_policy.html",
+        {"community": community, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ledger_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
+    current = selectors.ledger_settings_of(community=community)
+    form = LedgerSettingsForm(
+        request.POST or None,
+        initial={"auto_accept": current.auto_accept, "days": current.auto_accept_days},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ledger_settings_set(
+                actor=request.user,
+                community=community,
+                auto_accept=form.cleaned_data["auto_accept"],
+                days=form.cleaned_data["days"],
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, _("The settings have been saved."))
+            return redirect("ledger:accounts_list", slug=slug)
+    return render(
+        request,
+        "ledger/ledger_settings.html",
+        {"community": community, "form": form},
+        status=400 if request.method == "POST" else 200,
     )

@@ -258,3 +258,36 @@ def test_a_suspended_member_sees_a_clear_refusal(client, circle, member_factory,
     )
     assert response.status_code == 400
     assert "paused" in response.content.decode()
+
+
+def test_bram_lets_requests_from_anna_be_paid_at_once(client, anna, bram, circle):
+    client.force_login(bram.membership.user)
+    response = client.post(
+        url("request_policy", circle),
+        {"auto_accept": "trusted", "days": "14", "trusted": [anna.pk]},
+    )
+    assert response.status_code == 302
+    request = services.payment_request_create(
+        actor=anna.membership.user,
+        community=circle,
+        payer=bram,
+        payee=anna,
+        amount=60,
+        memo="Tuin",
+        idempotency_key=next_key(),
+    )
+    assert request.status == RequestStatus.ACCEPTED
+
+
+def test_the_coordinator_chooses_how_unanswered_requests_are_paid(as_coordinator, circle):
+    from ledger.models import LedgerSettings
+
+    response = as_coordinator.post(
+        url("ledger_settings", circle), {"auto_accept": "never", "days": "7"}
+    )
+    assert response.status_code == 302
+    assert LedgerSettings.objects.get(community=circle).auto_accept == "never"
+    response = as_coordinator.post(
+        url("ledger_settings", circle), {"auto_accept": "never", "days": "0"}
+    )
+    assert response.status_code == 400

@@ -55,9 +55,15 @@ test-with-services:
 	  DJANGO_ALLOWED_HOSTS=ruilkring.example.org \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) -m pytest
+	@echo "Embedded default: migrate, seed the demo and verify the books on SQLite"
+	@dir="$$(mktemp -d)"; \
+	  DATABASE_URL="sqlite:///$$dir/embedded.sqlite3" DJANGO_SETTINGS_MODULE=ruilkring.settings.base \
+	  sh -c '$(PY) manage.py migrate --noinput -v0 && $(PY) manage.py seed_demo >/dev/null && $(PY) manage.py ledger_verify'; \
+	  status=$$?; rm -rf "$$dir"; exit $$status
 
 bench: $(DEV_STAMP)
 	$(HARNESS) $(PY) -m pytest tests/perf -p no:cacheprovider -o addopts="" -s
+
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -216,3 +216,84 @@ def sqlite_install() -> list[str]:
 def sqlite_remove() -> list[str]:
     names = [f"{t}_no_{op}" for t in SQLITE_JOURNALS for op in ("update", "delete")]
     return [f"DROP TRIGGER IF EXISTS {name}" for name in [*names, "ledger_account_no_delete"]]
+
+
+# A payment in one round trip. The service checks the request (amount, kind,
+# who may do it) and builds the refusal messages; this function does the part
+# that must happen under the accounts' locks, inside the database: lock both
+# accounts (lowest id first, FOR NO KEY UPDATE), check the holders' status and
+# the limits, and write the transfer, its two entries and both accounts. The
+# triggers above still check every row it writes.
+#
+# Returns one row: (transfer_id, created_at) when written; (NULL, NULL,
+# refused_account, its balance) when a status or limit refuses it; all NULL
+# when the idempotency key was used before (the caller looks that one up).
+POSTGRES_TRANSFER_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION ledger_transfer_post(
+    p_community bigint, p_kind text, p_memo text, p_reason text, p_created_by bigint,
+    p_key text, p_fingerprint text, p_payer bigint, p_payee bigint, p_amount bigint
+) RETURNS TABLE (transfer_id bigint, created_at timestamptz,
+                 refused_account bigint, refused_balance bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    acc record;
+    movement bigint;
+    payer_balance bigint; payer_version bigint;
+    payee_balance bigint; payee_version bigint;
+    new_transfer bigint;
+    written_at timestamptz := now();
+BEGIN
+    FOR acc IN
+        SELECT a.id, a.balance, a.version, a.kind, m.status,
+               coalesce(a.floor, c.default_floor) AS lowest,
+               coalesce(a.ceiling, c.default_ceiling) AS highest
+          FROM ledger_account a
+          JOIN accounts_community c ON c.id = a.community_id
+          LEFT JOIN accounts_membership m ON m.id = a.membership_id
+         WHERE a.id IN (p_payer, p_payee)
+         ORDER BY a.id
+           FOR NO KEY UPDATE OF a
+    LOOP
+        movement := CASE WHEN acc.id = p_payer THEN -p_amount ELSE p_amount END;
+        IF (acc.kind = 'member' AND (
+                acc.status IS DISTINCT FROM 'active' AND acc.status IS DISTINCT FROM 'leaving'
+                OR (acc.status = 'leaving' AND NOT acc.balance + movement
+                    BETWEEN least(acc.balance, 0) AND greatest(acc.balance, 0))))
+           OR (movement < 0 AND acc.balance + movement < acc.lowest)
+           OR (movement > 0 AND acc.balance + movement > acc.highest) THEN
+            RETURN QUERY SELECT NULL::bigint, NULL::timestamptz, acc.id, acc.balance;
+            RETURN;
+        END IF;
+        IF acc.id = p_payer THEN
+            payer_balance := acc.balance + movement; payer_version := acc.version + 1;
+        ELSE
+            payee_balance := acc.balance + movement; payee_version := acc.version + 1;
+        END IF;
+    END LOOP;
+
+    INSERT INTO ledger_transfer (community_id, kind, memo, reason, created_by_id, created_at,
+                                 idempotency_key, request_fingerprint)
+    VALUES (p_community, p_kind, p_memo, p_reason, p_created_by, written_at,
+            p_key, p_fingerprint)
+    ON CONFLICT (community_id, idempotency_key) DO NOTHING
+    RETURNING id INTO new_transfer;
+    IF new_transfer IS NULL THEN
+        RETURN QUERY SELECT NULL::bigint, NULL::timestamptz, NULL::bigint, NULL::bigint;
+        RETURN;
+    END IF;
+
+    INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, version)
+    VALUES (new_transfer, p_payer, -p_amount, payer_balance, payer_version),
+           (new_transfer, p_payee, p_amount, payee_balance, payee_version);
+    UPDATE ledger_account
+       SET balance = CASE WHEN id = p_payer THEN payer_balance ELSE payee_balance END,
+           version = CASE WHEN id = p_payer THEN payer_version ELSE payee_version END
+     WHERE id IN (p_payer, p_payee);
+    RETURN QUERY SELECT new_transfer, written_at, NULL::bigint, NULL::bigint;
+END $$;
+"""
+
+POSTGRES_TRANSFER_FUNCTION_REMOVE = (
+    "DROP FUNCTION IF EXISTS ledger_transfer_post("
+    "bigint, text, text, text, bigint, text, text, bigint, bigint, bigint)"
+)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -49,7 +50,7 @@ from ruilkring.errors import (
     TransitionNotAllowed,
 )
 
-MAX_KEY_LENGTH = 100
+CLIENT_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 @dataclass(frozen=True)
@@ -191,10 +192,18 @@ def _amount_check(amount: object) -> int:
 
 
 def _key_check(key: str) -> str:
+    """A client's idempotency key: letters, digits, "-" and "_", at most 100.
+
+    Keys the ledger derives itself contain a colon (a batch's cheques, an
+    accepted request), so a client's key can never collide with one of them.
+    """
     key = (key or "").strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if not CLIENT_KEY_PATTERN.fullmatch(key):
         raise InvalidInput(
-            _("Every transfer needs an idempotency key of at most 100 characters."),
+            _(
+                "Every transfer needs an idempotency key of at most 100 letters, digits, "
+                "hyphens or underscores."
+            ),
             field="idempotency_key",
         )
     return key
@@ -347,6 +356,8 @@ def _pair_check(
         raise InvalidInput(_("One side of a community account entry is the community account."))
     if actor is None:
         return
+    if not rule.by_coordinator and payer.membership and payer.membership.user_id == actor.pk:
+        return  # a member paying from their own account
     if user_is_coordinator(user=actor, community=community):
         return  # coordinators may record anything, also on a member's behalf
     if rule.by_coordinator:
@@ -416,9 +427,10 @@ def transfer_create(
     )
 
     def work() -> Transfer:
-        replayed = _replay(community=community, key=key, fingerprint=fingerprint)
-        if replayed is not None:
-            return replayed
+        if connection.vendor != "postgresql":  # PostgreSQL's function handles replays
+            replayed = _replay(community=community, key=key, fingerprint=fingerprint)
+            if replayed is not None:
+                return replayed
         return _transfer_write(
             community=community,
             kind=kind,
@@ -449,7 +461,56 @@ def _transfer_write(
     fingerprint: str,
 ) -> Transfer:
     """Lock both accounts, check the move, and journal it. Runs inside a transaction;
-    the caller has checked the amount, the accounts and the actor."""
+    the caller has checked the amount, the accounts and the actor.
+
+    On PostgreSQL this is one call to ``ledger_transfer_post`` (see
+    ``ledger.database_rules``): one round trip instead of six, which is most
+    of the ledger's speed. Elsewhere the same steps run through the ORM.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT * FROM ledger_transfer_post(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    community.pk,
+                    kind,
+                    memo,
+                    reason,
+                    actor.pk if actor else None,
+                    key,
+                    fingerprint,
+                    payer.pk,
+                    payee.pk,
+                    amount,
+                ],
+            )
+            transfer_id, created_at, refused_account, refused_balance = cursor.fetchone()
+        if transfer_id is not None:
+            return Transfer(
+                pk=transfer_id,
+                community=community,
+                kind=kind,
+                memo=memo,
+                reason=reason,
+                created_by=actor,
+                created_at=created_at,
+                idempotency_key=key,
+                request_fingerprint=fingerprint,
+            )
+        if refused_account is None:
+            # The key was taken, possibly a moment ago by a concurrent request.
+            replayed = _replay(community=community, key=key, fingerprint=fingerprint)
+            if replayed is None:  # pragma: no cover - the function saw it, so it exists
+                raise IntegrityError(f"transfer key {key!r} taken but not found")
+            return replayed
+        refused = Account.objects.select_related("community", "membership", "membership__user").get(
+            pk=refused_account
+        )
+        refused.balance = refused_balance
+        _movement_check(
+            account=refused, amount=-amount if refused_account == payer.pk else amount, actor=actor
+        )
+        raise PaymentRefused(_("This transfer cannot be made now."), code="refused")
     locked = accounts_lock([payer.pk, payee.pk])
     _movement_check(account=locked[payer.pk], amount=-amount, actor=actor)
     _movement_check(account=locked[payee.pk], amount=amount, actor=actor)

@@ -285,3 +285,11 @@ def test_only_a_coordinator_sets_limits_and_with_a_reason(anna, coordinator, boo
         )
     assert books() == before
     assert ledger_verify().clean
+
+
+@pytest.mark.parametrize("key", ["request:1", "a b", "x" * 101, "sleutel/1"])
+def test_a_key_with_characters_the_ledger_reserves_is_refused(anna, bram, books, key):
+    before = books()
+    with pytest.raises(InvalidInput, match="idempotency key"):
+        pay(bram, anna, 60, key=key)
+    assert books() == before

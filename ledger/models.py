@@ -150,6 +150,8 @@ class Transfer(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=TransferKind.choices)
     memo = models.CharField(_("description"), max_length=500, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    # No index of its own: nothing looks transfers up by who recorded them, and
+    # every index is written on each of the many inserts.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -157,6 +159,7 @@ class Transfer(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("when"), default=timezone.now)
     # The client's key for this request: a retry with the same key and the same
@@ -179,6 +182,7 @@ class Transfer(models.Model):
         null=True,
         blank=True,
         related_name="transfers",
+        db_index=False,  # see the partial index below: most transfers have no batch
     )
 
     class Meta:
@@ -194,7 +198,12 @@ class Transfer(models.Model):
                 name="ledger_transfer_reversal_has_original",
             ),
         ]
-        indexes = [models.Index(fields=["community", "-created_at"])]
+        indexes = [
+            models.Index(fields=["community", "-created_at"]),
+            models.Index(
+                fields=["batch"], condition=Q(batch__isnull=False), name="ledger_transfer_batch"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
@@ -206,8 +215,13 @@ class Entry(models.Model):
     transfer = models.ForeignKey(
         Transfer, verbose_name=_("transfer"), on_delete=models.PROTECT, related_name="entries"
     )
+    # No separate index: the unique (account, version) index serves every lookup by account.
     account = models.ForeignKey(
-        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="entries"
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_index=False,
     )
     amount = models.BigIntegerField(_("amount"))
     balance_after = models.BigIntegerField(_("balance after"))

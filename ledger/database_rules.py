@@ -228,6 +228,8 @@ def sqlite_remove() -> list[str]:
 # Returns one row: (transfer_id, created_at) when written; (NULL, NULL,
 # refused_account, its balance) when a status or limit refuses it; all NULL
 # when the idempotency key was used before (the caller looks that one up).
+# The key is looked up under the locks and before the limits, so a retry of a
+# payment that used the last room is answered with the payment, not refused.
 POSTGRES_TRANSFER_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION ledger_transfer_post(
     p_community bigint, p_kind text, p_memo text, p_reason text, p_created_by bigint,
@@ -243,6 +245,15 @@ DECLARE
     new_transfer bigint;
     written_at timestamptz := now();
 BEGIN
+    PERFORM 1 FROM ledger_account WHERE id IN (p_payer, p_payee)
+     ORDER BY id FOR NO KEY UPDATE;
+    -- Under the locks, a retry finds the first request's transfer, even when
+    -- that one used the last room within a limit.
+    IF EXISTS (SELECT 1 FROM ledger_transfer
+                WHERE community_id = p_community AND idempotency_key = p_key) THEN
+        RETURN QUERY SELECT NULL::bigint, NULL::timestamptz, NULL::bigint, NULL::bigint;
+        RETURN;
+    END IF;
     FOR acc IN
         SELECT a.id, a.balance, a.version, a.kind, m.status,
                coalesce(a.floor, c.default_floor) AS lowest,
@@ -252,7 +263,6 @@ BEGIN
           LEFT JOIN accounts_membership m ON m.id = a.membership_id
          WHERE a.id IN (p_payer, p_payee)
          ORDER BY a.id
-           FOR NO KEY UPDATE OF a
     LOOP
         movement := CASE WHEN acc.id = p_payer THEN -p_amount ELSE p_amount END;
         IF (acc.kind = 'member' AND (

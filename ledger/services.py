@@ -64,7 +64,8 @@ class KindRule:
 
 M, C, P = AccountKind.MEMBER, AccountKind.COMMUNITY, AccountKind.POT
 KIND_RULES: dict[str, KindRule] = {
-    # A member pays another member, or gives to the pot: only from their own account.
+    # A member pays another member, or gives to the pot, from their own account;
+    # a coordinator may record these on a member's behalf (see _pair_check).
     TransferKind.PAYMENT: KindRule(False, frozenset({M}), frozenset({M})),
     TransferKind.POT_DONATION: KindRule(False, frozenset({M}), frozenset({P})),
     # The payer accepted a request; made by the payer too.
@@ -427,10 +428,6 @@ def transfer_create(
     )
 
     def work() -> Transfer:
-        if connection.vendor != "postgresql":  # PostgreSQL's function handles replays
-            replayed = _replay(community=community, key=key, fingerprint=fingerprint)
-            if replayed is not None:
-                return replayed
         return _transfer_write(
             community=community,
             kind=kind,
@@ -512,6 +509,11 @@ def _transfer_write(
         )
         raise PaymentRefused(_("This transfer cannot be made now."), code="refused")
     locked = accounts_lock([payer.pk, payee.pk])
+    # Under the locks and before the limits, like the PostgreSQL function: a
+    # retry of a payment that used the last room finds that payment.
+    replayed = _replay(community=community, key=key, fingerprint=fingerprint)
+    if replayed is not None:
+        return replayed
     _movement_check(account=locked[payer.pk], amount=-amount, actor=actor)
     _movement_check(account=locked[payee.pk], amount=amount, actor=actor)
     transfer = Transfer.objects.create(
@@ -604,16 +606,18 @@ def transfer_batch_create(
     fingerprint = _fingerprint(
         lines=[(line.payer.pk, line.payee.pk, line.amount, line.memo.strip()) for line in lines],
         total=declared_total,
+        note=note.strip(),
         actor=actor.pk,
     )
 
     def work() -> TransferBatch:
+        locked = accounts_lock([a.pk for line in lines for a in (line.payer, line.payee)])
         # Each cheque's transfer carries the batch's key with its number, and
-        # the fingerprint of the whole stack.
+        # the fingerprint of the whole stack. Looked up under the locks, so a
+        # concurrent retry waits for the first and then finds it.
         replayed = _replay(community=community, key=f"{key}:1", fingerprint=fingerprint)
         if replayed is not None:
             return replayed.batch
-        locked = accounts_lock([a.pk for line in lines for a in (line.payer, line.payee)])
         batch = TransferBatch.objects.create(
             community=community, created_by=actor, declared_total=declared_total, note=note
         )
@@ -677,13 +681,13 @@ def transfer_reverse(
     fingerprint = _fingerprint(reverses=transfer.pk, reason=reason, actor=actor.pk)
 
     def work() -> Transfer:
+        original = list(transfer.entries.values_list("account_id", "amount"))
+        locked = accounts_lock([account_id for account_id, _amount in original])
         replayed = _replay(community=community, key=key, fingerprint=fingerprint)
         if replayed is not None:
             return replayed
         if Transfer.objects.filter(reverses=transfer).exists():
             raise TransitionNotAllowed(_("This transfer has already been reversed."))
-        original = list(transfer.entries.values_list("account_id", "amount"))
-        locked = accounts_lock([account_id for account_id, _amount in original])
         movements = {account_id: -amount for account_id, amount in original}
         for account_id, amount in movements.items():
             _movement_check(account=locked[account_id], amount=amount, actor=actor)

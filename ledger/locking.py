@@ -47,13 +47,21 @@ def _is_retryable(error: OperationalError) -> bool:
     return getattr(cause, "sqlstate", None) in RETRY_SQLSTATES
 
 
-def atomic_with_retry(work: Callable[[], T]) -> T:
-    """Run ``work`` in a transaction, retrying it after a deadlock or serialization failure."""
+def atomic_with_retry(work: Callable[[], T], *, single_statement: bool = False) -> T:
+    """Run ``work`` in a transaction, retrying it after a deadlock or serialization failure.
+
+    With ``single_statement``, ``work`` makes exactly one database statement that
+    does all its writing (a database function); outside a transaction it then
+    runs in autocommit, where that statement is its own transaction: one round
+    trip instead of three (BEGIN, the statement, COMMIT).
+    """
     if connection.in_atomic_block:
         with transaction.atomic():
             return work()
     for attempt in range(1, ATTEMPTS + 1):
         try:
+            if single_statement:
+                return work()
             with transaction.atomic():
                 return work()
         except OperationalError as error:

@@ -441,7 +441,13 @@ def transfer_create(
             fingerprint=fingerprint,
         )
 
-    return _with_key_race_handled(work, community=community, key=key, fingerprint=fingerprint)
+    return _with_key_race_handled(
+        work,
+        community=community,
+        key=key,
+        fingerprint=fingerprint,
+        single_statement=connection.vendor == "postgresql",
+    )
 
 
 def _transfer_write(
@@ -529,10 +535,12 @@ def _transfer_write(
     return transfer
 
 
-def _with_key_race_handled(work, *, community: Community, key: str, fingerprint: str):
+def _with_key_race_handled(
+    work, *, community: Community, key: str, fingerprint: str, single_statement: bool = False
+):
     """Two requests with one key at the same moment: the second finds the first's transfer."""
     try:
-        return atomic_with_retry(work)
+        return atomic_with_retry(work, single_statement=single_statement)
     except IntegrityError:
         if transaction.get_connection().in_atomic_block:
             raise

@@ -1,0 +1,1 @@
+"""Helpers for the ledger throughput benchmark (``tests/perf/ledger_bench.py``)."""

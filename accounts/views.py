@@ -32,11 +32,6 @@ from ruilkring.errors import DomainError
 MEMBERS_PER_PAGE = 50
 
 
-def _show_error(form, error: DomainError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, str(error))
-
-
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         memberships = selectors.memberships_of_user(user=request.user)
@@ -82,7 +77,7 @@ def community_apply(request: HttpRequest, slug: str) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except DomainError as error:
-            _show_error(form, error)
+            error.show_on(form)
         else:
             if membership.status == Status.ACTIVE:
                 messages.success(
@@ -119,7 +114,7 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
                     actor=request.user, membership=membership, to_status=form.cleaned_data["status"]
                 )
             except DomainError as error:
-                _show_error(form, error)
+                error.show_on(form)
             else:
                 messages.success(request, _("Your membership has been updated."))
                 return redirect("accounts:community_detail", slug=community.slug)
@@ -182,7 +177,7 @@ def applications(request: HttpRequest, slug: str) -> HttpResponse:
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as error:
-                _show_error(form, error)
+                error.show_on(form)
             else:
                 text = (
                     _("%(name)s is now a member.")
@@ -226,7 +221,7 @@ def member_detail(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
                 reason=status_form.cleaned_data["reason"],
             )
         except DomainError as error:
-            _show_error(status_form, error)
+            error.show_on(status_form)
         else:
             messages.success(request, _("The status has been changed."))
             return redirect("accounts:member_detail", slug=slug, membership_id=membership.pk)
@@ -239,7 +234,7 @@ def member_detail(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
                 reason=role_form.cleaned_data["reason"],
             )
         except DomainError as error:
-            _show_error(role_form, error)
+            error.show_on(role_form)
         else:
             messages.success(request, _("The role has been changed."))
             return redirect("accounts:member_detail", slug=slug, membership_id=membership.pk)
@@ -274,7 +269,7 @@ def community_settings(request: HttpRequest, slug: str) -> HttpResponse:
                 actor=request.user, community=community, **form.service_values()
             )
         except DomainError as error:
-            _show_error(form, error)
+            error.show_on(form)
         else:
             messages.success(request, _("The settings have been saved."))
             return redirect("accounts:community_settings", slug=slug)
@@ -284,7 +279,7 @@ def community_settings(request: HttpRequest, slug: str) -> HttpResponse:
                 actor=request.user, community=community, name=area_form.cleaned_data["name"]
             )
         except DomainError as error:
-            _show_error(area_form, error)
+            error.show_on(area_form)
         else:
             messages.success(request, _("The area has been added."))
             return redirect("accounts:community_settings", slug=slug)
@@ -312,7 +307,7 @@ def community_create(request: HttpRequest) -> HttpResponse:
         try:
             community = services.community_create(actor=request.user, **values)
         except DomainError as error:
-            _show_error(form, error)
+            error.show_on(form)
         else:
             messages.success(request, _("%(name)s has been created.") % {"name": community.name})
             return redirect("accounts:community_detail", slug=community.slug)

@@ -34,11 +34,6 @@ BATCH_ROWS = 8
 MAX_BATCH_ROWS = 200
 
 
-def _show_error(form, error: DomainError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, str(error))
-
-
 def _member_context(request: HttpRequest, slug: str):
     """The community and the signed-in member's own account in it (404 for outsiders)."""
     community, membership = account_selectors.community_for_member_get(user=request.user, slug=slug)
@@ -130,7 +125,7 @@ def _idempotent_submit(request, form, create) -> bool:
     try:
         create(form.cleaned_data)
     except DomainError as error:
-        _show_error(form, error)
+        error.show_on(form)
         return False
     return True
 
@@ -298,7 +293,7 @@ def account_detail(request: HttpRequest, slug: str, account_id: int) -> HttpResp
                 reason=data["reason"],
             )
         except DomainError as error:
-            _show_error(form, error)
+            error.show_on(form)
         else:
             messages.success(request, _("The limits have been changed."))
             return redirect("ledger:account_detail", slug=slug, account_id=account.pk)
@@ -341,7 +336,7 @@ def transfer_detail(request: HttpRequest, slug: str, transfer_id: int) -> HttpRe
                 idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except DomainError as error:
-            _show_error(form, error)
+            error.show_on(form)
         else:
             messages.success(request, _("The transfer has been reversed. Both members are told."))
             return redirect("ledger:transfer_detail", slug=slug, transfer_id=transfer.pk)
@@ -425,7 +420,7 @@ def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
                 note=data["note"],
             )
         except DomainError as error:
-            _show_error(form, error)
+            error.show_on(form)
         else:
             messages.success(
                 request,
@@ -465,7 +460,7 @@ def request_policy(request: HttpRequest, slug: str) -> HttpResponse:
                 trusted=list(data["trusted"]),
             )
         except DomainError as error:
-            _show_error(form, error)
+            error.show_on(form)
         else:
             messages.success(request, _("Your choice has been saved."))
             return redirect("ledger:account", slug=slug)
@@ -495,7 +490,7 @@ def ledger_settings(request: HttpRequest, slug: str) -> HttpResponse:
                 days=form.cleaned_data["days"],
             )
         except DomainError as error:
-            _show_error(form, error)
+            error.show_on(form)
         else:
             messages.success(request, _("The settings have been saved."))
             return redirect("ledger:accounts_list", slug=slug)

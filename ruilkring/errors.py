@@ -27,6 +27,10 @@ class DomainError(Exception):
     def __str__(self) -> str:
         return str(self.message)
 
+    def show_on(self, form) -> None:
+        """Put the message on the form: on its field when the form has it, else at the top."""
+        form.add_error(self.field if self.field in form.fields else None, str(self))
+
 
 class InvalidInput(DomainError):
     """The request is malformed or a value is out of range."""

@@ -4,7 +4,8 @@ Thin views: an input serializer, a selector or service, an output serializer.
 Amounts are integers in the community's minor unit (minutes, or hundredths).
 Every POST that creates something needs an ``Idempotency-Key`` header; sending
 the same request again with the same key returns the original (200 instead of
-201), and the same key with a different request is refused (422).
+201), and the same key with a different request is refused (422). Time-ordered
+keys (a UUID version 7) keep the key index compact; see ``ledger.keys``.
 """
 
 from __future__ import annotations
@@ -138,57 +139,56 @@ class MyStatementApi(APIView):
         )
 
 
-class PaymentCreateApi(APIView):
+class _OwnTransferApi(APIView):
+    """A transfer from the signed-in member's own account; subclasses name the payee."""
+
+    kind: str
+
+    class InputSerializer(serializers.Serializer):
+        amount = StrictIntegerField()
+        memo = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+    def payee(self, community, data: dict):
+        raise NotImplementedError
+
+    def post(self, request: Request, slug: str) -> Response:
+        community, account = _member(request, slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = _key(request)
+        existed = Transfer.objects.filter(community=community, idempotency_key=key).exists()
+        transfer = services.transfer_create(
+            actor=request.user,
+            community=community,
+            kind=self.kind,
+            payer=account,
+            payee=self.payee(community, data.validated_data),
+            amount=data.validated_data["amount"],
+            memo=data.validated_data["memo"],
+            idempotency_key=key,
+        )
+        return _created(transfer, existed, TransferOutput)
+
+
+class PaymentCreateApi(_OwnTransferApi):
     """Pay another member (``payee`` is their membership id)."""
 
-    class InputSerializer(serializers.Serializer):
+    kind = TransferKind.PAYMENT
+
+    class InputSerializer(_OwnTransferApi.InputSerializer):
         payee = serializers.IntegerField()
-        amount = StrictIntegerField()
-        memo = serializers.CharField(max_length=500, allow_blank=True, default="")
 
-    def post(self, request: Request, slug: str) -> Response:
-        community, account = _member(request, slug)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        key = _key(request)
-        existed = Transfer.objects.filter(community=community, idempotency_key=key).exists()
-        transfer = services.transfer_create(
-            actor=request.user,
-            community=community,
-            kind=TransferKind.PAYMENT,
-            payer=account,
-            payee=_fellow_account(community, data.validated_data["payee"]),
-            amount=data.validated_data["amount"],
-            memo=data.validated_data["memo"],
-            idempotency_key=key,
-        )
-        return _created(transfer, existed, TransferOutput)
+    def payee(self, community, data: dict):
+        return _fellow_account(community, data["payee"])
 
 
-class PotGiftApi(APIView):
+class PotGiftApi(_OwnTransferApi):
     """Give to the community pot."""
 
-    class InputSerializer(serializers.Serializer):
-        amount = StrictIntegerField()
-        memo = serializers.CharField(max_length=500, allow_blank=True, default="")
+    kind = TransferKind.POT_DONATION
 
-    def post(self, request: Request, slug: str) -> Response:
-        community, account = _member(request, slug)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        key = _key(request)
-        existed = Transfer.objects.filter(community=community, idempotency_key=key).exists()
-        transfer = services.transfer_create(
-            actor=request.user,
-            community=community,
-            kind=TransferKind.POT_DONATION,
-            payer=account,
-            payee=services.system_account_open(community=community, kind=AccountKind.POT),
-            amount=data.validated_data["amount"],
-            memo=data.validated_data["memo"],
-            idempotency_key=key,
-        )
-        return _created(transfer, existed, TransferOutput)
+    def payee(self, community, data: dict):
+        return services.system_account_open(community=community, kind=AccountKind.POT)
 
 
 class PaymentRequestOutput(serializers.Serializer):

@@ -2,18 +2,21 @@
 
 The services check everything first and explain a refusal in words. These
 rules are the backstop: no code path, admin action or raw SQL can break the
-books. They are installed by migration ``0002_database_rules``.
+books. They are installed by migrations ``0002_database_rules`` and
+``0008_entries_apply_themselves``.
 
 PostgreSQL enforces all of them:
 
 1. Transfers, entries, batches and limit changes are append-only: UPDATE,
    DELETE and TRUNCATE are refused. Accounts are never deleted or truncated.
 2. A transfer's entries sum to zero and there are at least two of them
-   (checked at commit, so the entries can be inserted one by one).
+   (checked at commit, so the entries can be inserted one by one). Entries
+   are written in the same transaction as their transfer, never added later.
 3. An entry belongs to an account of the transfer's own community; it must
    carry the account's next version and the balance that results.
-4. An account's balance and version change only together with such an entry,
-   one version at a time, and at commit every entry has been applied.
+4. An account's balance and version change only by an entry: inserting the
+   entry applies it to the account, in the same statement, one version at a
+   time. A direct UPDATE of a balance or version is refused.
 5. A new account starts at balance 0, version 0; its community, kind and
    membership never change.
 6. Limits hold: a balance may not go below its floor or above its ceiling
@@ -56,24 +59,19 @@ CREATE TRIGGER ledger_account_no_delete BEFORE DELETE ON ledger_account
 CREATE TRIGGER ledger_account_no_truncate BEFORE TRUNCATE ON ledger_account
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
 
--- Rule 2: checked at commit for every transfer and every entry inserted.
-CREATE OR REPLACE FUNCTION ledger_transfer_is_balanced(the_transfer bigint) RETURNS void
+-- Rule 2: checked at commit for every transfer (its entries can only be
+-- written in the same transaction, see ledger_entry_apply).
+CREATE OR REPLACE FUNCTION ledger_transfer_check_at_commit() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE total numeric; lines bigint;
 BEGIN
     SELECT coalesce(sum(amount), 0), count(*) INTO total, lines
-      FROM ledger_entry WHERE transfer_id = the_transfer;
+      FROM ledger_entry WHERE transfer_id = NEW.id;
     IF lines < 2 OR total <> 0 THEN
         RAISE EXCEPTION 'ledger: transfer % has % entries summing to %; '
-                        'it needs at least two that sum to zero', the_transfer, lines, total
+                        'it needs at least two that sum to zero', NEW.id, lines, total
             USING ERRCODE = '23514';
     END IF;
-END $$;
-
-CREATE OR REPLACE FUNCTION ledger_transfer_check_at_commit() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM ledger_transfer_is_balanced(NEW.id);
     RETURN NULL;
 END $$;
 
@@ -81,44 +79,60 @@ CREATE CONSTRAINT TRIGGER ledger_transfer_balanced AFTER INSERT ON ledger_transf
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
     EXECUTE FUNCTION ledger_transfer_check_at_commit();
 
--- Rules 3 and 4, on insert: the entry is the account's next step.
-CREATE OR REPLACE FUNCTION ledger_entry_before_insert() RETURNS trigger
+-- Rules 2 (for entries), 3, 4 and 6, as each entry is inserted: the entry
+-- belongs to a transfer written in this same transaction (so the transfer's
+-- own check at commit covers it: nobody adds an entry to an old transfer),
+-- to an account of that transfer's community, and it is the account's next
+-- step. The database applies it to the account right here, and refuses a
+-- move past the account's limits unless it is a move back towards them.
+--
+-- "Written in this transaction": the transfer row is visible to us and the
+-- transaction that inserted it (its xmin) is still in progress. A row of
+-- another transaction that is still in progress is never visible, so that
+-- can only be this transaction or one of its savepoints. age(xmin) turns
+-- the 32-bit xmin into a full transaction id, relative to our own.
+CREATE OR REPLACE FUNCTION ledger_entry_apply() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE acc record; transfer_community bigint;
+DECLARE
+    transfer_community bigint; transfer_age integer;
+    acc record;
 BEGIN
-    SELECT community_id INTO transfer_community FROM ledger_transfer WHERE id = NEW.transfer_id;
-    SELECT community_id, balance, version INTO acc FROM ledger_account WHERE id = NEW.account_id;
-    IF acc.community_id IS DISTINCT FROM transfer_community THEN
+    SELECT community_id, age(xmin) INTO transfer_community, transfer_age
+      FROM ledger_transfer WHERE id = NEW.transfer_id;
+    IF NOT FOUND OR pg_xact_status(
+           (pg_current_xact_id()::text::bigint - transfer_age)::text::xid8
+       ) IS DISTINCT FROM 'in progress' THEN
+        RAISE EXCEPTION 'ledger: an entry is written together with its transfer; '
+                        'transfer % was written before', NEW.transfer_id
+            USING ERRCODE = '23514';
+    END IF;
+    UPDATE ledger_account a
+       SET balance = a.balance + NEW.amount, version = a.version + 1
+      FROM accounts_community c
+     WHERE a.id = NEW.account_id AND c.id = a.community_id
+           AND a.community_id = transfer_community
+    RETURNING a.balance, a.version,
+              coalesce(a.floor, c.default_floor) AS lowest,
+              coalesce(a.ceiling, c.default_ceiling) AS highest
+      INTO acc;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'ledger: account % is not in the community of transfer %',
             NEW.account_id, NEW.transfer_id USING ERRCODE = '23514';
     END IF;
-    IF NEW.version <> acc.version + 1 OR NEW.balance_after <> acc.balance + NEW.amount THEN
+    IF NEW.version <> acc.version OR NEW.balance_after <> acc.balance THEN
         RAISE EXCEPTION 'ledger: entry for account % must carry version % and balance %',
-            NEW.account_id, acc.version + 1, acc.balance + NEW.amount USING ERRCODE = '23514';
+            NEW.account_id, acc.version, acc.balance USING ERRCODE = '23514';
+    END IF;
+    IF (NEW.amount < 0 AND acc.balance < acc.lowest)
+       OR (NEW.amount > 0 AND acc.balance > acc.highest) THEN
+        RAISE EXCEPTION 'ledger: account % would go to %, outside its limits % to %',
+            NEW.account_id, acc.balance, acc.lowest, acc.highest USING ERRCODE = '23514';
     END IF;
     RETURN NEW;
 END $$;
 
-CREATE TRIGGER ledger_entry_before_insert BEFORE INSERT ON ledger_entry
-    FOR EACH ROW EXECUTE FUNCTION ledger_entry_before_insert();
-
--- Rules 2 and 4, at commit: the transfer balances and the entry was applied.
-CREATE OR REPLACE FUNCTION ledger_entry_check_at_commit() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE applied bigint;
-BEGIN
-    PERFORM ledger_transfer_is_balanced(NEW.transfer_id);
-    SELECT version INTO applied FROM ledger_account WHERE id = NEW.account_id;
-    IF applied < NEW.version THEN
-        RAISE EXCEPTION 'ledger: entry % was never applied to account %', NEW.id, NEW.account_id
-            USING ERRCODE = '23514';
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE CONSTRAINT TRIGGER ledger_entry_balanced_and_applied AFTER INSERT ON ledger_entry
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-    EXECUTE FUNCTION ledger_entry_check_at_commit();
+CREATE TRIGGER ledger_entry_apply BEFORE INSERT ON ledger_entry
+    FOR EACH ROW EXECUTE FUNCTION ledger_entry_apply();
 
 -- Rule 5.
 CREATE OR REPLACE FUNCTION ledger_account_before_insert() RETURNS trigger
@@ -134,32 +148,22 @@ END $$;
 CREATE TRIGGER ledger_account_before_insert BEFORE INSERT ON ledger_account
     FOR EACH ROW EXECUTE FUNCTION ledger_account_before_insert();
 
--- Rules 4, 5 and 6, on every change of an account.
+-- Rules 4 and 5, on every change of an account. Its balance and version
+-- change only when ledger_entry_apply applies an entry: that is the one
+-- place an account is updated from inside a trigger (pg_trigger_depth 2).
+-- Limits and other settings may change; community, kind and membership not.
 CREATE OR REPLACE FUNCTION ledger_account_before_update() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE lowest bigint; highest bigint;
 BEGIN
     IF NEW.id <> OLD.id OR NEW.community_id <> OLD.community_id OR NEW.kind <> OLD.kind
        OR NEW.membership_id IS DISTINCT FROM OLD.membership_id THEN
         RAISE EXCEPTION 'ledger: an account''s community, kind and membership never change'
             USING ERRCODE = '23514';
     END IF;
-    IF NEW.balance = OLD.balance AND NEW.version = OLD.version THEN
-        RETURN NEW;
-    END IF;
-    IF NEW.version <> OLD.version + 1 OR NOT EXISTS (
-        SELECT 1 FROM ledger_entry
-         WHERE account_id = NEW.id AND version = NEW.version AND balance_after = NEW.balance
-    ) THEN
+    IF (NEW.balance <> OLD.balance OR NEW.version <> OLD.version)
+       AND pg_trigger_depth() < 2 THEN
         RAISE EXCEPTION 'ledger: the balance of account % changes only with an entry', NEW.id
             USING ERRCODE = '23514';
-    END IF;
-    SELECT coalesce(NEW.floor, c.default_floor), coalesce(NEW.ceiling, c.default_ceiling)
-      INTO lowest, highest FROM accounts_community c WHERE c.id = NEW.community_id;
-    IF (NEW.balance < lowest AND NEW.balance < OLD.balance)
-       OR (NEW.balance > highest AND NEW.balance > OLD.balance) THEN
-        RAISE EXCEPTION 'ledger: account % would go to %, outside its limits % to %',
-            NEW.id, NEW.balance, lowest, highest USING ERRCODE = '23514';
     END IF;
     RETURN NEW;
 END $$;
@@ -171,6 +175,7 @@ CREATE TRIGGER ledger_account_before_update BEFORE UPDATE ON ledger_account
 POSTGRES_REMOVE = r"""
 DROP TRIGGER IF EXISTS ledger_account_before_update ON ledger_account;
 DROP TRIGGER IF EXISTS ledger_account_before_insert ON ledger_account;
+DROP TRIGGER IF EXISTS ledger_entry_apply ON ledger_entry;
 DROP TRIGGER IF EXISTS ledger_entry_balanced_and_applied ON ledger_entry;
 DROP TRIGGER IF EXISTS ledger_entry_before_insert ON ledger_entry;
 DROP TRIGGER IF EXISTS ledger_transfer_balanced ON ledger_transfer;
@@ -188,6 +193,7 @@ BEGIN
 END $$;
 DROP FUNCTION IF EXISTS ledger_account_before_update();
 DROP FUNCTION IF EXISTS ledger_account_before_insert();
+DROP FUNCTION IF EXISTS ledger_entry_apply();
 DROP FUNCTION IF EXISTS ledger_entry_check_at_commit();
 DROP FUNCTION IF EXISTS ledger_entry_before_insert();
 DROP FUNCTION IF EXISTS ledger_transfer_check_at_commit();
@@ -221,39 +227,35 @@ def sqlite_remove() -> list[str]:
 # A payment in one round trip. The service checks the request (amount, kind,
 # who may do it) and builds the refusal messages; this function does the part
 # that must happen under the accounts' locks, inside the database: lock both
-# accounts (lowest id first, FOR NO KEY UPDATE), check the holders' status and
-# the limits, and write the transfer, its two entries and both accounts. The
-# triggers above still check every row it writes.
+# accounts (lowest id first, FOR NO KEY UPDATE) while reading what the checks
+# need, check the holders' status and the limits, and write the transfer and
+# its two entries (which apply themselves to the accounts, see
+# ledger_entry_apply). The triggers above still check every row it writes.
 #
-# Returns one row: (transfer_id, created_at) when written; (NULL, NULL,
-# refused_account, its balance) when a status or limit refuses it; all NULL
-# when the idempotency key was used before (the caller looks that one up).
-# The key is looked up under the locks and before the limits, so a retry of a
+# Returns one row: transfer_id and created_at when written; refused_account
+# with the balance, holder's status and limits it was refused on, when a
+# status or limit refuses it; all NULL when the idempotency key was used
+# before (the caller looks that one up). A refused request looks for its key first, so a retry of a
 # payment that used the last room is answered with the payment, not refused.
 POSTGRES_TRANSFER_FUNCTION = r"""
-CREATE OR REPLACE FUNCTION ledger_transfer_post(
+DROP FUNCTION IF EXISTS ledger_transfer_post(
+    bigint, text, text, text, bigint, text, text, bigint, bigint, bigint);
+
+CREATE FUNCTION ledger_transfer_post(
     p_community bigint, p_kind text, p_memo text, p_reason text, p_created_by bigint,
-    p_key text, p_fingerprint text, p_payer bigint, p_payee bigint, p_amount bigint
-) RETURNS TABLE (transfer_id bigint, created_at timestamptz,
-                 refused_account bigint, refused_balance bigint)
+    p_key text, p_fingerprint text, p_payer bigint, p_payee bigint, p_amount bigint,
+    OUT transfer_id bigint, OUT created_at timestamptz,
+    OUT refused_account bigint, OUT refused_balance bigint, OUT refused_status text,
+    OUT refused_floor bigint, OUT refused_ceiling bigint
+)
 LANGUAGE plpgsql AS $$
 DECLARE
     acc record;
     movement bigint;
     payer_balance bigint; payer_version bigint;
     payee_balance bigint; payee_version bigint;
-    new_transfer bigint;
     written_at timestamptz := now();
 BEGIN
-    PERFORM 1 FROM ledger_account WHERE id IN (p_payer, p_payee)
-     ORDER BY id FOR NO KEY UPDATE;
-    -- Under the locks, a retry finds the first request's transfer, even when
-    -- that one used the last room within a limit.
-    IF EXISTS (SELECT 1 FROM ledger_transfer
-                WHERE community_id = p_community AND idempotency_key = p_key) THEN
-        RETURN QUERY SELECT NULL::bigint, NULL::timestamptz, NULL::bigint, NULL::bigint;
-        RETURN;
-    END IF;
     FOR acc IN
         SELECT a.id, a.balance, a.version, a.kind, m.status,
                coalesce(a.floor, c.default_floor) AS lowest,
@@ -263,6 +265,7 @@ BEGIN
           LEFT JOIN accounts_membership m ON m.id = a.membership_id
          WHERE a.id IN (p_payer, p_payee)
          ORDER BY a.id
+           FOR NO KEY UPDATE OF a
     LOOP
         movement := CASE WHEN acc.id = p_payer THEN -p_amount ELSE p_amount END;
         IF (acc.kind = 'member' AND (
@@ -271,7 +274,14 @@ BEGIN
                     BETWEEN least(acc.balance, 0) AND greatest(acc.balance, 0))))
            OR (movement < 0 AND acc.balance + movement < acc.lowest)
            OR (movement > 0 AND acc.balance + movement > acc.highest) THEN
-            RETURN QUERY SELECT NULL::bigint, NULL::timestamptz, acc.id, acc.balance;
+            IF NOT EXISTS (SELECT 1 FROM ledger_transfer t
+                            WHERE t.community_id = p_community AND t.idempotency_key = p_key) THEN
+                refused_account := acc.id;
+                refused_balance := acc.balance;
+                refused_status := acc.status;
+                refused_floor := acc.lowest;
+                refused_ceiling := acc.highest;
+            END IF;
             RETURN;
         END IF;
         IF acc.id = p_payer THEN
@@ -286,20 +296,14 @@ BEGIN
     VALUES (p_community, p_kind, p_memo, p_reason, p_created_by, written_at,
             p_key, p_fingerprint)
     ON CONFLICT (community_id, idempotency_key) DO NOTHING
-    RETURNING id INTO new_transfer;
-    IF new_transfer IS NULL THEN
-        RETURN QUERY SELECT NULL::bigint, NULL::timestamptz, NULL::bigint, NULL::bigint;
-        RETURN;
+    RETURNING id INTO transfer_id;
+    IF transfer_id IS NULL THEN
+        RETURN;  -- the key was used before
     END IF;
-
     INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, version)
-    VALUES (new_transfer, p_payer, -p_amount, payer_balance, payer_version),
-           (new_transfer, p_payee, p_amount, payee_balance, payee_version);
-    UPDATE ledger_account
-       SET balance = CASE WHEN id = p_payer THEN payer_balance ELSE payee_balance END,
-           version = CASE WHEN id = p_payer THEN payer_version ELSE payee_version END
-     WHERE id IN (p_payer, p_payee);
-    RETURN QUERY SELECT new_transfer, written_at, NULL::bigint, NULL::bigint;
+    VALUES (transfer_id, p_payer, -p_amount, payer_balance, payer_version),
+           (transfer_id, p_payee, p_amount, payee_balance, payee_version);
+    created_at := written_at;
 END $$;
 """
 

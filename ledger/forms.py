@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AmountField, ReasonField
 from accounts.models import Community, Membership, Status
+from ledger.keys import idempotency_key_new
 from ledger.models import Account, AccountKind, AutoAccept
 from ledger.selectors import account_holder_name
 
@@ -22,7 +21,7 @@ class IdempotentForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+            self.initial.setdefault("idempotency_key", idempotency_key_new())
 
 
 class MemberChoiceField(forms.ModelChoiceField):

@@ -144,8 +144,19 @@ class TransferKind(models.TextChoices):
 class Transfer(models.Model):
     """What happened: the header of a set of entries that sum to zero. Append-only."""
 
+    # Every payment would take a share lock on its community's row for this
+    # foreign key, and all payments of a circle share that one row. The
+    # database rules guarantee it without the lock: each transfer needs two
+    # entries, and an entry's account (which has a real foreign key) must be
+    # in the transfer's community. The (community, -created_at) index serves
+    # the lookups.
     community = models.ForeignKey(
-        Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="transfers"
+        Community,
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        related_name="transfers",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=TransferKind.choices)
     memo = models.CharField(_("description"), max_length=500, blank=True)
@@ -166,14 +177,16 @@ class Transfer(models.Model):
     # request returns this transfer instead of making a second one.
     idempotency_key = models.CharField(_("idempotency key"), max_length=100)
     request_fingerprint = models.CharField(_("request fingerprint"), max_length=64)
-    # A reversal points at what it corrects; OneToOne, so at most once.
-    reverses = models.OneToOneField(
+    # A reversal points at what it corrects, at most once (the partial unique
+    # constraint below: most transfers reverse nothing and stay out of it).
+    reverses = models.ForeignKey(
         "self",
         verbose_name=_("reverses"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="reversed_by",
+        related_name="reversals",
+        db_index=False,
     )
     batch = models.ForeignKey(
         "TransferBatch",
@@ -191,6 +204,11 @@ class Transfer(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["community", "idempotency_key"], name="ledger_transfer_key_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="ledger_transfer_reversed_once",
             ),
             models.CheckConstraint(
                 condition=Q(kind=TransferKind.REVERSAL, reverses__isnull=False)

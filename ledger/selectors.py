@@ -236,7 +236,7 @@ def transfer_of_community_get(*, community: Community, transfer_id) -> Transfer:
     try:
         return (
             Transfer.objects.select_related("created_by", "reverses")
-            .prefetch_related("entries__account__membership__user")
+            .prefetch_related("entries__account__membership__user", "reversals")
             .get(community=community, pk=transfer_id)
         )
     except (Transfer.DoesNotExist, ValueError, TypeError) as exc:

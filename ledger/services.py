@@ -7,6 +7,7 @@ reader's language, why not and what would help; then nothing has changed.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -17,6 +18,8 @@ from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from psycopg import Cursor as ServerCursor
+from psycopg.types.numeric import Int8
 
 from accounts.models import Community, Membership, Status, User
 from accounts.notifications import email_queue
@@ -450,6 +453,27 @@ def transfer_create(
     )
 
 
+TRANSFER_POST = "SELECT * FROM ledger_transfer_post(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+def _transfer_post(*arguments: object) -> tuple:
+    """Call ``ledger_transfer_post`` as a prepared statement.
+
+    The call is the same every time, so it is parsed and planned once per
+    connection instead of once per payment. Django's own cursors bind
+    parameters on the client, which rules that out; this one cursor binds them
+    on the server, with the integers typed as bigint so that every call
+    shares one prepared statement. Behind a pooler that cannot keep prepared
+    statements, set ``"prepare_threshold": None`` in the database OPTIONS.
+    """
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    values = [Int8(value) if isinstance(value, int) else value for value in arguments]
+    with connection.wrap_database_errors, ServerCursor(connection.connection) as cursor:
+        cursor.execute(TRANSFER_POST, values)
+        return cursor.fetchone()
+
+
 def _transfer_write(
     *,
     community: Community,
@@ -471,23 +495,20 @@ def _transfer_write(
     of the ledger's speed. Elsewhere the same steps run through the ORM.
     """
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT * FROM ledger_transfer_post(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [
-                    community.pk,
-                    kind,
-                    memo,
-                    reason,
-                    actor.pk if actor else None,
-                    key,
-                    fingerprint,
-                    payer.pk,
-                    payee.pk,
-                    amount,
-                ],
+        transfer_id, created_at, refused_account, refused_balance, status, lowest, highest = (
+            _transfer_post(
+                community.pk,
+                kind,
+                memo,
+                reason,
+                actor.pk if actor else None,
+                key,
+                fingerprint,
+                payer.pk,
+                payee.pk,
+                amount,
             )
-            transfer_id, created_at, refused_account, refused_balance = cursor.fetchone()
+        )
         if transfer_id is not None:
             return Transfer(
                 pk=transfer_id,
@@ -506,10 +527,13 @@ def _transfer_write(
             if replayed is None:  # pragma: no cover - the function saw it, so it exists
                 raise IntegrityError(f"transfer key {key!r} taken but not found")
             return replayed
-        refused = Account.objects.select_related("community", "membership", "membership__user").get(
-            pk=refused_account
-        )
-        refused.balance = refused_balance
+        # Explain the refusal from what the function saw under the locks (a
+        # copy: the caller's objects stay as they were), without another query.
+        refused = copy.copy(payer if refused_account == payer.pk else payee)
+        refused.balance, refused.floor, refused.ceiling = refused_balance, lowest, highest
+        if refused.membership_id is not None:
+            refused.membership = copy.copy(refused.membership)
+            refused.membership.status = status
         _movement_check(
             account=refused, amount=-amount if refused_account == payer.pk else amount, actor=actor
         )
@@ -808,27 +832,24 @@ def payment_request_create(
     is_payee = payee.membership.user_id == actor.pk
     if not is_payee and not user_is_coordinator(user=actor, community=community):
         raise NotAllowed(_("You can only ask for a payment to your own account."))
-    for account in (payer, payee):
-        if account.membership.status not in (Status.ACTIVE, Status.LEAVING):
-            raise PaymentRefused(
-                _("%(name)s cannot give or receive now.") % {"name": account_label(account)},
-                code="member_suspended"
-                if account.membership.status == Status.SUSPENDED
-                else "not_a_member",
-            )
     fingerprint = _fingerprint(
         payer=payer.pk, payee=payee.pk, amount=amount, memo=memo, actor=actor.pk
     )
 
     def work() -> PaymentRequest:
-        existing = PaymentRequest.objects.filter(community=community, idempotency_key=key).first()
+        # The key first: a retry is answered with the request it made, even when
+        # a member's status has changed since.
+        existing = _request_replay(community=community, key=key, fingerprint=fingerprint)
         if existing is not None:
-            if existing.request_fingerprint != fingerprint:
-                raise IdempotencyKeyReused(
-                    _("This idempotency key was already used for a different request."),
-                    field="idempotency_key",
-                )
             return existing
+        for account in (payer, payee):
+            if account.membership.status not in (Status.ACTIVE, Status.LEAVING):
+                raise PaymentRefused(
+                    _("%(name)s cannot give or receive now.") % {"name": account_label(account)},
+                    code="member_suspended"
+                    if account.membership.status == Status.SUSPENDED
+                    else "not_a_member",
+                )
         mode, days, trusted = _request_policy(payer)
         request = PaymentRequest.objects.create(
             community=community,
@@ -866,10 +887,21 @@ def payment_request_create(
     except IntegrityError:
         if transaction.get_connection().in_atomic_block:
             raise
-        existing = PaymentRequest.objects.filter(community=community, idempotency_key=key).first()
-        if existing is None or existing.request_fingerprint != fingerprint:
+        existing = _request_replay(community=community, key=key, fingerprint=fingerprint)
+        if existing is None:
             raise
         return existing
+
+
+def _request_replay(*, community: Community, key: str, fingerprint: str) -> PaymentRequest | None:
+    """The request already made with this key, if it is the same request."""
+    existing = PaymentRequest.objects.filter(community=community, idempotency_key=key).first()
+    if existing is not None and existing.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            _("This idempotency key was already used for a different request."),
+            field="idempotency_key",
+        )
+    return existing
 
 
 def _request_step(

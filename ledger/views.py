@@ -130,6 +130,21 @@ def _idempotent_submit(request, form, create) -> bool:
     return True
 
 
+def _own_transfer_page(
+    request: HttpRequest, *, account, form, create, done: str, template: str, **context
+) -> HttpResponse:
+    """A member's page that moves (or asks for) credit from their own account."""
+    if _idempotent_submit(request, form, create):
+        messages.success(request, done)
+        return redirect("ledger:account", slug=account.community.slug)
+    return render(
+        request,
+        template,
+        {"community": account.community, "form": form, **context, **_balance_texts(account)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest, slug: str) -> HttpResponse:
@@ -142,26 +157,25 @@ def pay(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
     def create(data):
-        payee = services.account_open(membership=data["other"])
         services.transfer_create(
             actor=request.user,
             community=community,
             kind=TransferKind.PAYMENT,
             payer=account,
-            payee=payee,
+            payee=services.account_open(membership=data["other"]),
             amount=data["amount"],
             memo=data["memo"],
             idempotency_key=data["idempotency_key"],
         )
 
-    if _idempotent_submit(request, form, create):
-        messages.success(request, _("Paid. Thank you for keeping the circle going!"))
-        return redirect("ledger:account", slug=slug)
-    return render(
+    return _own_transfer_page(
         request,
-        "ledger/pay.html",
-        {"community": community, "form": form, "kind": "pay", **_balance_texts(account)},
-        status=400 if request.method == "POST" else 200,
+        account=account,
+        form=form,
+        create=create,
+        done=_("Paid. Thank you for keeping the circle going!"),
+        template="ledger/pay.html",
+        kind="pay",
     )
 
 
@@ -177,25 +191,24 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
     def create(data):
-        payer = services.account_open(membership=data["other"])
         services.payment_request_create(
             actor=request.user,
             community=community,
-            payer=payer,
+            payer=services.account_open(membership=data["other"]),
             payee=account,
             amount=data["amount"],
             memo=data["memo"],
             idempotency_key=data["idempotency_key"],
         )
 
-    if _idempotent_submit(request, form, create):
-        messages.success(request, _("Your request has been sent."))
-        return redirect("ledger:account", slug=slug)
-    return render(
+    return _own_transfer_page(
         request,
-        "ledger/pay.html",
-        {"community": community, "form": form, "kind": "ask", **_balance_texts(account)},
-        status=400 if request.method == "POST" else 200,
+        account=account,
+        form=form,
+        create=create,
+        done=_("Your request has been sent."),
+        template="ledger/pay.html",
+        kind="ask",
     )
 
 
@@ -206,26 +219,24 @@ def pot_give(request: HttpRequest, slug: str) -> HttpResponse:
     form = PotGiftForm(request.POST or None, community=community)
 
     def create(data):
-        pot = services.system_account_open(community=community, kind=AccountKind.POT)
         services.transfer_create(
             actor=request.user,
             community=community,
             kind=TransferKind.POT_DONATION,
             payer=account,
-            payee=pot,
+            payee=services.system_account_open(community=community, kind=AccountKind.POT),
             amount=data["amount"],
             memo=data["memo"],
             idempotency_key=data["idempotency_key"],
         )
 
-    if _idempotent_submit(request, form, create):
-        messages.success(request, _("Thank you! Your gift helps members who cannot earn much."))
-        return redirect("ledger:account", slug=slug)
-    return render(
+    return _own_transfer_page(
         request,
-        "ledger/pot_give.html",
-        {"community": community, "form": form, **_balance_texts(account)},
-        status=400 if request.method == "POST" else 200,
+        account=account,
+        form=form,
+        create=create,
+        done=_("Thank you! Your gift helps members who cannot earn much."),
+        template="ledger/pot_give.html",
     )
 
 
@@ -354,7 +365,7 @@ def transfer_detail(request: HttpRequest, slug: str, transfer_id: int) -> HttpRe
             "community": community,
             "transfer": transfer,
             "entries": entries,
-            "reversed_by": getattr(transfer, "reversed_by", None),
+            "reversed_by": next(iter(transfer.reversals.all()), None),
             "form": form,
         },
         status=400 if request.method == "POST" else 200,

@@ -82,6 +82,18 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+
+
+def postgres_options(database: dict) -> None:
+    """The ledger posts each payment with one prepared statement (Django's own
+    queries are never prepared). Behind a pooler in transaction mode that cannot
+    keep prepared statements, set DJANGO_DB_PREPARED_STATEMENTS=false."""
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        prepared = env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True)
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = 0 if prepared else None
+
+
+postgres_options(DATABASES["default"])
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the job worker read while the other writes;
     # IMMEDIATE transactions take the write lock up front instead of failing

@@ -6,7 +6,7 @@ them fails loudly instead of running with a development default.
 """
 
 from ruilkring.settings.base import *  # noqa: F403
-from ruilkring.settings.base import env
+from ruilkring.settings.base import env, postgres_options
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = False
@@ -14,6 +14,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db_url("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+postgres_options(DATABASES["default"])
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_BROKER_IS_EMBEDDED = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {}

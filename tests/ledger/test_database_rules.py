@@ -82,18 +82,27 @@ def _raw_transfer(community_id: int, key: str) -> int:
         return c.fetchone()[0]
 
 
+ENTRY = "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, version) "
+
+
+def refused_with_transfer(community_id: int, entries_sql: str, params) -> str:
+    """A new transfer written by hand, then ``entries_sql`` (``%(t)s`` is its id)."""
+    with pytest.raises(IntegrityError) as error, transaction.atomic():
+        transfer_id = _raw_transfer(community_id, next_key())
+        with connection.cursor() as c:
+            c.execute(entries_sql, [transfer_id if p is TRANSFER else p for p in params])
+            c.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    return str(error.value)
+
+
+TRANSFER = object()  # stands for the hand-written transfer's id in params
+
+
 def test_an_unbalanced_transfer_is_refused_at_commit(anna):
     with pytest.raises(IntegrityError, match="summing to"), transaction.atomic():
         transfer_id = _raw_transfer(anna.community_id, "raw-1")
         with connection.cursor() as c:
-            c.execute(
-                "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, version)"
-                " VALUES (%s, %s, 500, 500, 1)",
-                [transfer_id, anna.pk],
-            )
-            c.execute(
-                "UPDATE ledger_account SET balance = 500, version = 1 WHERE id = %s", [anna.pk]
-            )
+            c.execute(ENTRY + "VALUES (%s, %s, 500, 500, 1)", [transfer_id, anna.pk])
             c.execute("SET CONSTRAINTS ALL IMMEDIATE")
     assert Account.objects.get(pk=anna.pk).balance == 0
 
@@ -105,34 +114,51 @@ def test_a_transfer_without_entries_is_refused_at_commit(anna):
             c.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
-def test_an_entry_must_continue_the_accounts_chain(paid, anna):
-    transfer_id = paid.pk
-    message = refused(
-        "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, version)"
-        " VALUES (%s, %s, 10, 999, 7)",
-        [transfer_id, anna.pk],
+def test_an_entry_must_continue_the_accounts_chain(paid, anna, bram):
+    message = refused_with_transfer(
+        anna.community_id,
+        ENTRY + "VALUES (%s, %s, 10, 999, 7), (%s, %s, -10, -100, 2)",
+        [TRANSFER, anna.pk, TRANSFER, bram.pk],
     )
     assert "must carry version 2 and balance 100" in message
 
 
-def test_an_entry_that_is_never_applied_to_its_account_is_refused(paid, anna, bram):
-    with pytest.raises(IntegrityError, match="never applied"), transaction.atomic():
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_cannot_be_added_to_an_earlier_transfer(paid, anna, bram):
+    """Two more entries that balance each other, slipped into yesterday's payment
+    (committed before: this test runs outside the usual test transaction)."""
+    message = refused(
+        ENTRY + "VALUES (%s, %s, 10, 100, 2), (%s, %s, -10, -100, 2)",
+        [paid.pk, anna.pk, paid.pk, bram.pk],
+    )
+    assert f"transfer {paid.pk} was written before" in message
+    assert Entry.objects.filter(transfer=paid).count() == 2
+
+
+def test_a_transfer_written_by_hand_is_applied_to_its_accounts(paid, anna, bram, capsys):
+    """Well-formed rows need nothing more: inserting an entry moves its account."""
+    with transaction.atomic():
         transfer_id = _raw_transfer(anna.community_id, "raw-3")
         with connection.cursor() as c:
             c.execute(
-                "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, version)"
-                " VALUES (%s, %s, 10, 100, 2), (%s, %s, -10, -100, 2)",
+                ENTRY + "VALUES (%s, %s, 10, 100, 2), (%s, %s, -10, -100, 2)",
                 [transfer_id, anna.pk, transfer_id, bram.pk],
             )
             c.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    accounts = {
+        a.pk: (a.balance, a.version) for a in Account.objects.filter(community=anna.community)
+    }
+    assert (accounts[anna.pk], accounts[bram.pk]) == ((100, 2), (-100, 2))
+    call_command("ledger_verify")
+    assert "consistent" in capsys.readouterr().out
 
 
 def test_an_entry_on_another_communitys_account_is_refused(paid):
     stranger = services.account_open(membership=MembershipFactory(community=CommunityFactory()))
-    message = refused(
-        "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, version)"
-        " VALUES (%s, %s, 10, 10, 1)",
-        [paid.pk, stranger.pk],
+    message = refused_with_transfer(
+        paid.community_id,
+        ENTRY + "VALUES (%s, %s, 10, 10, 1)",
+        [TRANSFER, stranger.pk],
     )
     assert "not in the community" in message
 
@@ -140,31 +166,12 @@ def test_an_entry_on_another_communitys_account_is_refused(paid):
 def test_raw_sql_cannot_take_an_account_past_its_limit(anna, bram):
     """A well-formed transfer, written by hand, that breaks Bram's credit limit."""
     too_much = 21 * 60
-    with pytest.raises(IntegrityError, match="outside its limits"), transaction.atomic():
-        transfer_id = _raw_transfer(anna.community_id, "raw-4")
-        with connection.cursor() as c:
-            c.execute(
-                "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, version)"
-                " VALUES (%s, %s, %s, %s, 1), (%s, %s, %s, %s, 1)",
-                [
-                    transfer_id,
-                    anna.pk,
-                    too_much,
-                    too_much,
-                    transfer_id,
-                    bram.pk,
-                    -too_much,
-                    -too_much,
-                ],
-            )
-            c.execute(
-                "UPDATE ledger_account SET balance = %s, version = 1 WHERE id = %s",
-                [too_much, anna.pk],
-            )
-            c.execute(
-                "UPDATE ledger_account SET balance = %s, version = 1 WHERE id = %s",
-                [-too_much, bram.pk],
-            )
+    message = refused_with_transfer(
+        anna.community_id,
+        ENTRY + "VALUES (%s, %s, %s, %s, 1), (%s, %s, %s, %s, 1)",
+        [TRANSFER, anna.pk, too_much, too_much, TRANSFER, bram.pk, -too_much, -too_much],
+    )
+    assert "outside its limits" in message
     assert [Account.objects.get(pk=a.pk).balance for a in (anna, bram)] == [0, 0]
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from accounts.models import Status
 from ledger import services
 from ledger.models import (
     Account,
@@ -142,6 +143,18 @@ def test_the_same_request_sent_twice_is_one_request(anna, bram):
     assert ask(anna, bram, 60, key="ask-1").pk == first.pk
     with pytest.raises(IdempotencyKeyReused):
         ask(anna, bram, 90, key="ask-1")
+    assert PaymentRequest.objects.count() == 1
+
+
+def test_a_retry_after_a_suspension_returns_the_request_it_made(anna, bram):
+    first = ask(anna, bram, 60, key="ask-before-pause")
+    bram.membership.status = Status.SUSPENDED
+    bram.membership.save(update_fields=["status"])
+    bram.refresh_from_db()
+    assert ask(anna, bram, 60, key="ask-before-pause").pk == first.pk
+    with pytest.raises(PaymentRefused) as refused:
+        ask(anna, bram, 60, key="ask-after-pause")
+    assert refused.value.code == "member_suspended"
     assert PaymentRequest.objects.count() == 1
 
 

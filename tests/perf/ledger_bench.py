@@ -9,13 +9,18 @@ full_page_writes on (not the test harness's cluster, which has them off), with
 - P: this project's ``ledger.services.transfer_create`` (kind PAYMENT, the
   payer's user as actor, random payer and payee among the members, 15 to 240
   minutes, a fresh idempotency key each time; a floor of -20 hours refuses some);
+  The keys are time-ordered, as the project's own pages make them
+  (``ledger.keys``);
 - P+hist: the same with 1,000,000 entries of history preloaded;
+- P+hist, random keys: the same again, with random UUIDs as keys, as an API
+  client might send them (not in the ratios; shown for what keys cost);
 - H: django-hordak 2.0's ``Account.transfer_to``, in its own virtualenv;
 - H+L: hordak plus what an application must add for a credit limit: lock both
   accounts in id order, read the payer's balance, refuse below the floor;
 - F0: the commit floor, one one-row INSERT per transaction.
 
-Per process count the systems run one after the other (F0, P, P+hist, H, H+L),
+Per process count the systems run one after the other (F0, P, P+hist, P+hist
+with random keys, H, H+L),
 each after a CHECKPOINT, so every window starts from the same state. After each
 run the invariants are checked: ``ledger_verify`` is clean and no limit is
 breached for P; for hordak the accounting equation holds (balances sum to zero),
@@ -67,6 +72,7 @@ SYSTEMS = {
     "F0": "F0   commit floor (1-row INSERT)",
     "P": "P    ruilkring transfer_create",
     "P_history": "P    + history preloaded",
+    "P_history_random": "P    + history, random keys",
     "H": "H    hordak transfer_to",
     "HL": "H+L  hordak + lock + floor check",
 }
@@ -200,6 +206,8 @@ def _run_one(cluster: Cluster, system: str, processes: int) -> dict:
         return ruilkring("run", cluster.url("bench_p"), *extra)
     if system == "P_history":
         return ruilkring("run", cluster.url("bench_p_history"), *extra)
+    if system == "P_history_random":
+        return ruilkring("run", cluster.url("bench_p_history"), *extra, "--keys", "random")
     if system == "H":
         return hordak("run", cluster.url("hordak_h"), "--mode", "H", *extra)
     return hordak("run", cluster.url("hordak_hl"), "--mode", "HL", *extra)

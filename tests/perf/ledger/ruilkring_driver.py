@@ -226,11 +226,16 @@ def run(args) -> dict:
     from django.db import connection, connections
 
     from accounts.models import Community
+    from ledger.keys import idempotency_key_new
     from ledger.models import Account, AccountKind, Transfer, TransferKind
     from ledger.selectors import ledger_verify
     from ledger.services import transfer_create
     from ruilkring.errors import PaymentRefused
     from tests.perf.ledger.runner import measure
+
+    # "time": the keys the project's own pages hand out (ledger.keys);
+    # "random": what an API client that sends random UUIDs would send.
+    new_key = idempotency_key_new if args.keys == "time" else lambda: uuid.uuid4().hex
 
     community_id = Community.objects.get(slug=COMMUNITY_SLUG).pk
     transfers_before = Transfer.objects.count()
@@ -257,7 +262,7 @@ def run(args) -> dict:
                     payer=payer,
                     payee=payee,
                     amount=rng.randint(low, high),
-                    idempotency_key=uuid.uuid4().hex,
+                    idempotency_key=new_key(),
                 )
             except PaymentRefused:
                 return "refused"
@@ -322,6 +327,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--keys", choices=["time", "random"], default="time")
     args = parser.parse_args(argv)
     _django(args.database_url)
     result = {"setup": setup, "preload": preload, "run": run, "versions": versions}[args.command](

@@ -103,7 +103,7 @@ BEGIN
            (pg_current_xact_id()::text::bigint - transfer_age)::text::xid8
        ) IS DISTINCT FROM 'in progress' THEN
         RAISE EXCEPTION 'ledger: an entry is written together with its transfer; '
-                        'transfer % was written before', NEW.transfer_id
+                        'transfer % was written before (or does not exist)', NEW.transfer_id
             USING ERRCODE = '23514';
     END IF;
     UPDATE ledger_account a

@@ -148,8 +148,8 @@ class Transfer(models.Model):
     # foreign key, and all payments of a circle share that one row. The
     # database rules guarantee it without the lock: each transfer needs two
     # entries, and an entry's account (which has a real foreign key) must be
-    # in the transfer's community. The (community, -created_at) index serves
-    # the lookups.
+    # in the transfer's community. The unique (community, key) index serves
+    # lookups by community.
     community = models.ForeignKey(
         Community,
         verbose_name=_("community"),
@@ -216,8 +216,8 @@ class Transfer(models.Model):
                 name="ledger_transfer_reversal_has_original",
             ),
         ]
+        # Every index is written by every payment: only what a page needs.
         indexes = [
-            models.Index(fields=["community", "-created_at"]),
             models.Index(
                 fields=["batch"], condition=Q(batch__isnull=False), name="ledger_transfer_batch"
             ),
@@ -230,8 +230,19 @@ class Transfer(models.Model):
 class Entry(models.Model):
     """Credit moved on one account by one transfer. Append-only."""
 
+    # Neither relation has a foreign key constraint in the database, because
+    # the entry's own insert trigger checks more than one would (on PostgreSQL;
+    # see ledger.database_rules): the transfer exists and was written in the
+    # same transaction, and the account exists, is in the transfer's community
+    # and takes this entry as its next step. Transfers and accounts are never
+    # deleted. A foreign key would only add two checks at every commit and a
+    # lock on the new transfer's row.
     transfer = models.ForeignKey(
-        Transfer, verbose_name=_("transfer"), on_delete=models.PROTECT, related_name="entries"
+        Transfer,
+        verbose_name=_("transfer"),
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_constraint=False,
     )
     # No separate index: the unique (account, version) index serves every lookup by account.
     account = models.ForeignKey(
@@ -240,6 +251,7 @@ class Entry(models.Model):
         on_delete=models.PROTECT,
         related_name="entries",
         db_index=False,
+        db_constraint=False,
     )
     amount = models.BigIntegerField(_("amount"))
     balance_after = models.BigIntegerField(_("balance after"))

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -309,9 +309,8 @@ def _movement_check(*, account: Account, amount: int, actor: User | None) -> Non
 def _journal(*, transfer: Transfer, movements: dict[int, int], locked: dict[int, Account]) -> None:
     """Write one entry per account and advance each account by one version.
 
-    The database checks each entry against the account's current version and
-    balance, and each account change against its entry, so the order matters:
-    entries first, then the accounts.
+    On PostgreSQL, inserting an entry applies it to its account (see
+    ``ledger.database_rules``); elsewhere the accounts are updated here.
     """
     entries = []
     for account_id, amount in movements.items():
@@ -328,6 +327,8 @@ def _journal(*, transfer: Transfer, movements: dict[int, int], locked: dict[int,
             )
         )
     Entry.objects.bulk_create(entries)
+    if connection.vendor == "postgresql":
+        return
     for account_id in movements:
         account = locked[account_id]
         Account.objects.filter(pk=account_id).update(
@@ -466,12 +467,19 @@ def _transfer_post(*arguments: object) -> tuple:
     shares one prepared statement. Behind a pooler that cannot keep prepared
     statements, set ``"prepare_threshold": None`` in the database OPTIONS.
     """
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
+    db = connections[DEFAULT_DB_ALIAS]
+    db.ensure_connection()
+    db.validate_no_broken_transaction()
     values = [Int8(value) if isinstance(value, int) else value for value in arguments]
-    with connection.wrap_database_errors, ServerCursor(connection.connection) as cursor:
+    with db.wrap_database_errors, ServerCursor(db.connection) as cursor:
         cursor.execute(TRANSFER_POST, values)
         return cursor.fetchone()
+
+
+def _transfer_posted(**row: object) -> Transfer:
+    """The Transfer that ``ledger_transfer_post`` wrote, built without a query."""
+    names = [field.attname for field in Transfer._meta.concrete_fields]
+    return Transfer.from_db(DEFAULT_DB_ALIAS, names, [row.get(name) for name in names])
 
 
 def _transfer_write(
@@ -510,17 +518,19 @@ def _transfer_write(
             )
         )
         if transfer_id is not None:
-            return Transfer(
-                pk=transfer_id,
-                community=community,
+            transfer = _transfer_posted(
+                id=transfer_id,
+                community_id=community.pk,
                 kind=kind,
                 memo=memo,
                 reason=reason,
-                created_by=actor,
+                created_by_id=actor.pk if actor else None,
                 created_at=created_at,
                 idempotency_key=key,
                 request_fingerprint=fingerprint,
             )
+            transfer.community, transfer.created_by = community, actor
+            return transfer
         if refused_account is None:
             # The key was taken, possibly a moment ago by a concurrent request.
             replayed = _replay(community=community, key=key, fingerprint=fingerprint)
@@ -530,6 +540,7 @@ def _transfer_write(
         # Explain the refusal from what the function saw under the locks (a
         # copy: the caller's objects stay as they were), without another query.
         refused = copy.copy(payer if refused_account == payer.pk else payee)
+        refused.community = community
         refused.balance, refused.floor, refused.ceiling = refused_balance, lowest, highest
         if refused.membership_id is not None:
             refused.membership = copy.copy(refused.membership)

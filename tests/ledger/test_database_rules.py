@@ -163,6 +163,15 @@ def test_an_entry_on_another_communitys_account_is_refused(paid):
     assert "not in the community" in message
 
 
+def test_an_entry_needs_an_existing_transfer_and_account(paid, anna):
+    message = refused(ENTRY + "VALUES (%s, %s, 10, 100, 2)", [paid.pk + 1000, anna.pk])
+    assert f"transfer {paid.pk + 1000} was written before" in message
+    message = refused_with_transfer(
+        anna.community_id, ENTRY + "VALUES (%s, %s, 10, 10, 1)", [TRANSFER, 10**9]
+    )
+    assert f"account {10**9} is not in the community" in message
+
+
 def test_raw_sql_cannot_take_an_account_past_its_limit(anna, bram):
     """A well-formed transfer, written by hand, that breaks Bram's credit limit."""
     too_much = 21 * 60

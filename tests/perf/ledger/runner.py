@@ -59,6 +59,7 @@ def _child(make_step, index, seconds, ready, go, start_at, results) -> None:
     now = time.monotonic()
     if now < start:
         time.sleep(start - now)
+    cpu_before = time.process_time()
     while True:
         began = time.monotonic()
         if began >= end:
@@ -79,9 +80,11 @@ def _child(make_step, index, seconds, ready, go, start_at, results) -> None:
             refused += 1
         else:
             errors += 1
+    cpu_seconds = time.process_time() - cpu_before
     results.put(
         {
             "index": index,
+            "cpu_seconds": cpu_seconds,
             "committed": committed,
             "refused": refused,
             "errors": errors,
@@ -135,6 +138,8 @@ def measure(make_step: Callable[[int], Callable[[], str]], processes: int, secon
     refused = sum(report["refused"] for report in reports)
     errors = sum(report["errors"] for report in reports)
     samples = [sample for report in reports for sample in report["error_samples"]]
+    steps = committed + refused + errors
+    client_cpu = sum(report["cpu_seconds"] for report in reports)
     return {
         "processes": processes,
         "seconds": seconds,
@@ -143,6 +148,10 @@ def measure(make_step: Callable[[int], Callable[[], str]], processes: int, secon
         "errors": errors,
         "error_samples": samples[:MAX_ERRORS_SHOWN],
         "per_second": committed / seconds,
+        # CPU time the client processes used (Python, the driver, the
+        # database client library), per step: the part of the cost that is
+        # not the database server's.
+        "client_cpu_us_per_step": round(client_cpu / steps * 1e6) if steps else None,
         "refused_per_second": refused / seconds,
         "latency_ms": {
             "p50": _ms(_percentile(latencies, 0.50)),

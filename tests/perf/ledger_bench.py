@@ -271,7 +271,7 @@ def table(results: dict, figures: dict, ratio_values: dict, met: dict) -> str:
     lines.append("")
     lines.append(
         f"at {RATIO_PROCESSES} processes: p50 / p99 latency of a committed transfer (ms), "
-        "WAL bytes per transfer"
+        "WAL bytes per transfer, client CPU per attempt (us)"
     )
     for system, label in SYSTEMS.items():
         run = results[system].get(str(RATIO_PROCESSES))
@@ -279,7 +279,7 @@ def table(results: dict, figures: dict, ratio_values: dict, met: dict) -> str:
             latency = run["latency_ms"]
             lines.append(
                 f"  {label:<34} {latency['p50']} / {latency['p99']}, "
-                f"{run.get('wal_bytes_per_transfer')} B"
+                f"{run.get('wal_bytes_per_transfer')} B, {run.get('client_cpu_us_per_step')} us"
             )
     lines.append("")
     lines.append(f"ratios at {RATIO_PROCESSES} processes:")

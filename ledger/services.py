@@ -465,7 +465,7 @@ def _transfer_post(*arguments: object) -> tuple:
     parameters on the client, which rules that out; this one cursor binds them
     on the server, with the integers typed as bigint so that every call
     shares one prepared statement. Behind a pooler that cannot keep prepared
-    statements, set ``"prepare_threshold": None`` in the database OPTIONS.
+    statements, DJANGO_DB_PREPARED_STATEMENTS=false turns preparing off.
     """
     db = connections[DEFAULT_DB_ALIAS]
     db.ensure_connection()
@@ -479,7 +479,7 @@ def _transfer_post(*arguments: object) -> tuple:
 def _transfer_posted(**row: object) -> Transfer:
     """The Transfer that ``ledger_transfer_post`` wrote, built without a query."""
     names = [field.attname for field in Transfer._meta.concrete_fields]
-    return Transfer.from_db(DEFAULT_DB_ALIAS, names, [row.get(name) for name in names])
+    return Transfer.from_db(DEFAULT_DB_ALIAS, names, [row[name] for name in names])
 
 
 def _transfer_write(
@@ -528,6 +528,8 @@ def _transfer_write(
                 created_at=created_at,
                 idempotency_key=key,
                 request_fingerprint=fingerprint,
+                reverses_id=None,
+                batch_id=None,
             )
             transfer.community, transfer.created_by = community, actor
             return transfer

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "accounts",
     "ledger",
+    "listings",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +203,10 @@ CELERY_BEAT_SCHEDULE = {
     "payment-requests-auto-accept": {
         "task": "ledger.tasks.payment_requests_auto_accept",
         "schedule": env.int("DJANGO_AUTO_ACCEPT_INTERVAL_SECONDS", default=15 * 60),
+    },
+    "listings-expire": {
+        "task": "listings.tasks.listings_expire",
+        "schedule": 60 * 60,
     },
 }
 

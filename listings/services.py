@@ -1,0 +1,370 @@
+"""Everything that can happen to a listing. Views, API views and tasks call these.
+
+Each function checks who may do it and what was typed, and raises a domain
+error with a message in the reader's language when it cannot be done; then
+nothing has changed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Area, Community, Membership, Status, User
+from accounts.selectors import user_is_coordinator
+from ledger.models import MAX_AMOUNT
+from listings.categories import DEFAULT_CATEGORIES
+from listings.models import (
+    AVAILABILITY_MAX,
+    DESCRIPTION_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    Category,
+    HelpType,
+    Listing,
+    ListingEvent,
+    ListingKind,
+    ListingReport,
+    ListingStatus,
+)
+from listings.transitions import LISTING_TRANSITIONS, ListingActor
+from ruilkring.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
+
+# How long a listing stays up before it asks to be renewed.
+LISTING_LIFETIME = timedelta(days=90)
+# Members who may place listings: a leaving member can still offer help to
+# settle their balance.
+PLACING_STATUSES = (Status.ACTIVE, Status.LEAVING)
+
+
+def categories_ensure(*, community: Community) -> list[Category]:
+    """The community's categories; a community without any gets the defaults first."""
+    with transaction.atomic():
+        if not Category.objects.filter(community=community).exists():
+            Category.objects.bulk_create(
+                Category(community=community, name_nl=nl, name_en=en, position=number)
+                for number, (nl, en) in enumerate(DEFAULT_CATEGORIES, start=1)
+            )
+    return list(Category.objects.filter(community=community))
+
+
+def _text(value: str, *, field: str, label: str, limit: int, required: bool) -> str:
+    """Trim; refuse empty (when required) and over-long text. Markup is kept as
+    typed: every page shows it as text."""
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(_("Fill in the %(label)s.") % {"label": label}, field=field)
+    if len(value) > limit:
+        raise InvalidInput(
+            _("The %(label)s can be at most %(limit)s characters; now it is %(length)s.")
+            % {"label": label, "limit": limit, "length": len(value)},
+            field=field,
+        )
+    return value
+
+
+def _listing_fields(
+    *,
+    community: Community,
+    title: str,
+    description: str,
+    category: Category,
+    help_type: str,
+    area: Area | None,
+    availability: str,
+    indicative_amount: int | None,
+    indicative_per: str,
+) -> dict:
+    if category.community_id != community.pk or not category.is_active:
+        raise InvalidInput(_("Choose one of this circle's categories."), field="category")
+    if help_type not in HelpType.values:
+        raise InvalidInput(_("Choose what kind of help this is."), field="help_type")
+    if area is not None and area.community_id != community.pk:
+        raise InvalidInput(_("Choose one of this circle's areas."), field="area")
+    if indicative_amount is not None and (
+        not isinstance(indicative_amount, int)
+        or isinstance(indicative_amount, bool)
+        or not 0 < indicative_amount <= MAX_AMOUNT
+    ):
+        raise InvalidInput(
+            _("The indicative amount must be more than zero, or left empty."),
+            field="indicative_amount",
+        )
+    return {
+        "title": _text(title, field="title", label=_("title"), limit=TITLE_MAX, required=True),
+        "description": _text(
+            description,
+            field="description",
+            label=_("description"),
+            limit=DESCRIPTION_MAX,
+            required=True,
+        ),
+        "category": category,
+        "help_type": help_type,
+        "area": area,
+        "availability": _text(
+            availability,
+            field="availability",
+            label=_("availability"),
+            limit=AVAILABILITY_MAX,
+            required=False,
+        ),
+        "indicative_amount": indicative_amount,
+        "indicative_per": _text(
+            indicative_per if indicative_amount is not None else "",
+            field="indicative_per",
+            label=_("“per”"),
+            limit=60,
+            required=False,
+        ),
+    }
+
+
+def _may_act_for(*, actor: User, owner: Membership) -> bool:
+    return owner.user_id == actor.pk or user_is_coordinator(user=actor, community=owner.community)
+
+
+def listing_create(
+    *,
+    actor: User,
+    owner: Membership,
+    kind: str,
+    title: str,
+    description: str,
+    category: Category,
+    help_type: str,
+    area: Area | None = None,
+    availability: str = "",
+    indicative_amount: int | None = None,
+    indicative_per: str = "",
+    not_for_neighbours: bool = False,
+) -> Listing:
+    """Place an offer or a request for ``owner``: by the member, or by a
+    coordinator on their behalf. It is active for ``LISTING_LIFETIME``.
+
+    Raises NotAllowed (someone else's listing, or a member who cannot trade
+    now) or InvalidInput (what was typed).
+    """
+    community = owner.community
+    if not _may_act_for(actor=actor, owner=owner):
+        raise NotAllowed(_("You can only place listings for yourself."))
+    if owner.status not in PLACING_STATUSES:
+        raise NotAllowed(
+            _("%(name)s cannot place listings now.") % {"name": owner.user.display_name}
+        )
+    if kind not in ListingKind.values:
+        raise InvalidInput(_("Choose an offer or a request."), field="kind")
+    fields = _listing_fields(
+        community=community,
+        title=title,
+        description=description,
+        category=category,
+        help_type=help_type,
+        area=area,
+        availability=availability,
+        indicative_amount=indicative_amount,
+        indicative_per=indicative_per,
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        listing = Listing.objects.create(
+            community=community,
+            owner=owner,
+            kind=kind,
+            not_for_neighbours=bool(not_for_neighbours),
+            expires_on=timezone.localdate(now) + LISTING_LIFETIME,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            **fields,
+        )
+        ListingEvent.objects.create(
+            listing=listing, actor=actor, from_status="", to_status=ListingStatus.ACTIVE
+        )
+    return listing
+
+
+def listing_update(
+    *,
+    actor: User,
+    listing: Listing,
+    title: str,
+    description: str,
+    category: Category,
+    help_type: str,
+    area: Area | None = None,
+    availability: str = "",
+    indicative_amount: int | None = None,
+    indicative_per: str = "",
+    not_for_neighbours: bool = False,
+) -> Listing:
+    """Change what a listing says. Its kind and owner stay; a removed listing
+    cannot be changed. Raises like ``listing_create``."""
+    if not _may_act_for(actor=actor, owner=listing.owner):
+        raise NotAllowed(_("You can only change your own listings."))
+    fields = _listing_fields(
+        community=listing.community,
+        title=title,
+        description=description,
+        category=category,
+        help_type=help_type,
+        area=area,
+        availability=availability,
+        indicative_amount=indicative_amount,
+        indicative_per=indicative_per,
+    )
+    with transaction.atomic():
+        locked = Listing.objects.select_for_update().get(pk=listing.pk)
+        if locked.status == ListingStatus.REMOVED:
+            raise TransitionNotAllowed(_("A removed listing cannot be changed."))
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.not_for_neighbours = bool(not_for_neighbours)
+        locked.updated_at = timezone.now()
+        locked.save()
+    return locked
+
+
+def _actor_kinds(*, actor: User | None, listing: Listing) -> set[str]:
+    """What ``actor`` is to this listing: its owner, a coordinator, or the system."""
+    if actor is None:
+        return {ListingActor.SYSTEM}
+    kinds = set()
+    if listing.owner.user_id == actor.pk:
+        kinds.add(ListingActor.OWNER)
+    if user_is_coordinator(user=actor, community=listing.community):
+        kinds.add(ListingActor.COORDINATOR)
+    if not kinds:
+        raise NotFound(_("This listing does not exist in this community."))
+    return kinds
+
+
+def listing_status_change(
+    *, actor: User | None, listing: Listing, to_status: str, note: str = ""
+) -> Listing:
+    """Take one step of ``LISTING_TRANSITIONS`` and record it as an event.
+
+    The owner pauses, resumes, renews and removes their own listing; a
+    coordinator can do the same for them, and removes or restores someone
+    else's listing only with a reason, which the owner can read. ``actor=None``
+    is the system (expiry). Renewing (expired to active) sets a new expiry date.
+
+    Raises NotFound (an outsider), InvalidInput (unknown status, missing
+    reason), NotAllowed (not this actor's step) or TransitionNotAllowed (not
+    from the current status). Nothing changes when it raises.
+    """
+    if to_status not in ListingStatus.values:
+        raise InvalidInput(_("Unknown status."), field="status")
+    kinds = _actor_kinds(actor=actor, listing=listing)
+    note = note.strip()[:REASON_MAX]
+    with transaction.atomic():
+        locked = Listing.objects.select_for_update().get(pk=listing.pk)
+        allowed = LISTING_TRANSITIONS.get((locked.status, to_status))
+        if allowed is None:
+            raise TransitionNotAllowed(
+                _("A listing cannot go from “%(from)s” to “%(to)s”.")
+                % {
+                    "from": ListingStatus(locked.status).label,
+                    "to": ListingStatus(to_status).label,
+                },
+                field="status",
+            )
+        if not kinds & allowed:
+            raise NotAllowed(
+                _("Only %(actors)s can change “%(from)s” to “%(to)s”.")
+                % {
+                    "actors": _(" or ").join(str(ListingActor(a).label) for a in sorted(allowed)),
+                    "from": ListingStatus(locked.status).label,
+                    "to": ListingStatus(to_status).label,
+                },
+                field="status",
+            )
+        # Removing someone else's listing, and restoring a removed one, is a
+        # coordinator's decision the owner can read the reason for.
+        as_coordinator = ListingActor.OWNER not in kinds or ListingActor.OWNER not in allowed
+        removal_step = ListingStatus.REMOVED in (locked.status, to_status)
+        if ListingActor.COORDINATOR in kinds and as_coordinator and removal_step and not note:
+            raise InvalidInput(_("Give a reason; the member can read it."), field="note")
+        today = timezone.localdate()
+        from_status = locked.status
+        locked.status = to_status
+        locked.updated_at = timezone.now()
+        if to_status == ListingStatus.REMOVED:
+            locked.removed_reason = note if as_coordinator else ""
+        if to_status == ListingStatus.ACTIVE and from_status in (
+            ListingStatus.EXPIRED,
+            ListingStatus.REMOVED,
+        ):
+            locked.expires_on = max(locked.expires_on, today + LISTING_LIFETIME)
+            locked.removed_reason = ""
+        locked.save(update_fields=["status", "updated_at", "removed_reason", "expires_on"])
+        ListingEvent.objects.create(
+            listing=locked, actor=actor, from_status=from_status, to_status=to_status, note=note
+        )
+    return locked
+
+
+def listing_renew(*, actor: User, listing: Listing) -> Listing:
+    """Keep a listing up for another ``LISTING_LIFETIME`` from today: an expired
+    one becomes active again, an active or paused one gets a later date."""
+    if listing.status == ListingStatus.EXPIRED:
+        return listing_status_change(actor=actor, listing=listing, to_status=ListingStatus.ACTIVE)
+    _actor_kinds(actor=actor, listing=listing)  # NotFound for outsiders
+    with transaction.atomic():
+        locked = Listing.objects.select_for_update().get(pk=listing.pk)
+        if locked.status == ListingStatus.REMOVED:
+            raise TransitionNotAllowed(_("A removed listing cannot be renewed."))
+        locked.expires_on = max(locked.expires_on, timezone.localdate() + LISTING_LIFETIME)
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["expires_on", "updated_at"])
+    return locked
+
+
+def listings_expire_due(*, today: date | None = None) -> int:
+    """Expire every active or paused listing whose date has passed. Returns how
+    many. Run daily by the scheduler; running it twice changes nothing more."""
+    today = today or timezone.localdate()
+    due = Listing.objects.filter(
+        status__in=(ListingStatus.ACTIVE, ListingStatus.PAUSED), expires_on__lt=today
+    ).values_list("pk", flat=True)
+    expired = 0
+    for listing in Listing.objects.filter(pk__in=list(due)).select_related("owner", "community"):
+        try:
+            listing_status_change(actor=None, listing=listing, to_status=ListingStatus.EXPIRED)
+        except TransitionNotAllowed:
+            continue  # its owner paused or removed it a moment ago
+        expired += 1
+    return expired
+
+
+def listing_report(*, actor: User, listing: Listing, reason: str) -> ListingReport:
+    """A member tells the coordinators a listing does not belong here.
+
+    Reporting the same listing again while the first report is open returns
+    that report. Raises NotFound (an outsider), NotAllowed (your own listing)
+    or InvalidInput (no reason).
+    """
+    reporter = Membership.objects.filter(
+        user=actor, community=listing.community, status__in=PLACING_STATUSES
+    ).first()
+    if reporter is None:
+        raise NotFound(_("This listing does not exist in this community."))
+    if listing.owner_id == reporter.pk:
+        raise NotAllowed(_("You cannot report your own listing; change or remove it instead."))
+    reason = _text(reason, field="reason", label=_("reason"), limit=REASON_MAX, required=True)
+    existing = ListingReport.objects.filter(
+        listing=listing, reporter=reporter, handled_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return ListingReport.objects.create(listing=listing, reporter=reporter, reason=reason)
+    except IntegrityError:
+        # The same member reported it at the same moment in another tab.
+        return ListingReport.objects.get(
+            listing=listing, reporter=reporter, handled_at__isnull=True
+        )

@@ -125,6 +125,9 @@ class Listing(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("changed"), default=timezone.now)
+    # Title and description, lower case and without accents, for search (see
+    # listings.search); on PostgreSQL a full-text index covers it.
+    search_text = models.TextField(editable=False, default="")
 
     class Meta:
         verbose_name = _("listing")

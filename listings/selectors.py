@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import Community, Membership, User
+from accounts.models import Area, Community, Membership, User
 from accounts.selectors import user_is_coordinator
 from listings.models import Category, Listing, ListingStatus
+from listings.search import SEARCH_CONFIG, search_tsquery, search_words
 from ruilkring.errors import NotFound
 
 
@@ -42,3 +47,42 @@ def listings_of_owner(*, owner: Membership) -> QuerySet[Listing]:
         .select_related("category", "area")
         .order_by("-created_at", "-pk")
     )
+
+
+@dataclass(frozen=True)
+class ListingFilter:
+    """What a member looks for; every part is optional."""
+
+    text: str = ""
+    kind: str = ""
+    category: Category | None = None
+    help_type: str = ""
+    area: Area | None = None
+
+
+def listing_search(*, community: Community, search: ListingFilter) -> QuerySet[Listing]:
+    """A community's active listings that match ``search``, newest first.
+
+    The text matches as ``listings.search`` describes: Dutch stemming, prefixes
+    and compounds on PostgreSQL, plain words elsewhere; accents never matter.
+    """
+    listings = Listing.objects.filter(community=community, status=ListingStatus.ACTIVE)
+    if search.kind:
+        listings = listings.filter(kind=search.kind)
+    if search.category is not None:
+        listings = listings.filter(category=search.category)
+    if search.help_type:
+        listings = listings.filter(help_type=search.help_type)
+    if search.area is not None:
+        listings = listings.filter(area=search.area)
+    words = search_words(search.text)
+    if words and connection.vendor == "postgresql":
+        listings = listings.annotate(
+            document=SearchVector("search_text", config=SEARCH_CONFIG)
+        ).filter(
+            document=SearchQuery(search_tsquery(words), config=SEARCH_CONFIG, search_type="raw")
+        )
+    elif words:
+        for word in words:
+            listings = listings.filter(Q(search_text__contains=word))
+    return listings.select_related("owner__user", "category", "area").order_by("-created_at", "-pk")

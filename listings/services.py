@@ -30,6 +30,7 @@ from listings.models import (
     ListingReport,
     ListingStatus,
 )
+from listings.search import search_text_of
 from listings.transitions import LISTING_TRANSITIONS, ListingActor
 from ruilkring.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
 
@@ -93,15 +94,18 @@ def _listing_fields(
             _("The indicative amount must be more than zero, or left empty."),
             field="indicative_amount",
         )
+    title = _text(title, field="title", label=_("title"), limit=TITLE_MAX, required=True)
+    description = _text(
+        description,
+        field="description",
+        label=_("description"),
+        limit=DESCRIPTION_MAX,
+        required=True,
+    )
     return {
-        "title": _text(title, field="title", label=_("title"), limit=TITLE_MAX, required=True),
-        "description": _text(
-            description,
-            field="description",
-            label=_("description"),
-            limit=DESCRIPTION_MAX,
-            required=True,
-        ),
+        "title": title,
+        "description": description,
+        "search_text": search_text_of(title, description),
         "category": category,
         "help_type": help_type,
         "area": area,

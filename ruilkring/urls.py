@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/v1/", include("ledger.api_urls")),
     path("", include("accounts.urls")),
     path("", include("ledger.urls")),
+    path("", include("listings.urls")),
 ]

@@ -1,0 +1,163 @@
+"""Forms for the listing pages. They parse what a person types; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import AmountField
+from accounts.models import Area, Community
+from listings.models import (
+    AVAILABILITY_MAX,
+    DESCRIPTION_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    Category,
+    HelpType,
+    ListingKind,
+)
+from listings.selectors import ListingFilter, categories_of
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, category: Category) -> str:
+        return category.name(translation.get_language())
+
+
+class ListingForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Do you offer help, or do you ask for it?"),
+        choices=[
+            (ListingKind.OFFER, _("I offer help")),
+            (ListingKind.REQUEST, _("I ask for help")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=TITLE_MAX,
+        help_text=_("Short and clear, for example “Help in the garden” or “Lift to the hospital”."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("What does it involve? What should the other person know?"),
+    )
+    category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.none())
+    help_type = forms.ChoiceField(
+        label=_("Kind of help"), choices=HelpType.choices, widget=forms.RadioSelect
+    )
+    area = forms.ModelChoiceField(
+        label=_("Area"),
+        queryset=Area.objects.none(),
+        required=False,
+        empty_label=_("Anywhere in the circle"),
+    )
+    availability = forms.CharField(
+        label=_("When"),
+        max_length=AVAILABILITY_MAX,
+        required=False,
+        help_text=_("For example “weekday evenings” or “Saturday mornings”."),
+    )
+    indicative_amount = AmountField(
+        label=_("About how much"),
+        max_length=20,
+        required=False,
+        help_text=_("In the circle's unit. Leave empty if you would rather agree on it together."),
+    )
+    indicative_per = forms.CharField(
+        label=_("Per"),
+        max_length=60,
+        required=False,
+        help_text=_("For example “per visit” or “per hour”."),
+    )
+    not_for_neighbours = forms.BooleanField(
+        label=_("Not for my direct neighbours"),
+        required=False,
+        help_text=_(
+            "Many people find it hard to say no to the people next door. With this, "
+            "your neighbours are not suggested to you, and you are not suggested to them."
+        ),
+    )
+
+    def __init__(self, *args, community: Community, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories_of(community=community)
+        self.fields["area"].queryset = Area.objects.filter(community=community).order_by("name")
+        self.fields["indicative_amount"].community = community
+        if not self.fields["area"].queryset.exists():
+            del self.fields["area"]
+        if editing:
+            del self.fields["kind"]
+
+    def clean_indicative_amount(self) -> int | None:
+        return self.cleaned_data["indicative_amount"] or None
+
+
+class ListingSearchForm(forms.Form):
+    """The filters above the list of listings (a GET form)."""
+
+    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+    kind = forms.ChoiceField(
+        label=_("Offers or requests"),
+        choices=[("", _("Both")), *ListingKind.choices],
+        required=False,
+    )
+    category = CategoryChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=_("All categories"),
+    )
+    help_type = forms.ChoiceField(
+        label=_("Kind of help"),
+        choices=[("", _("All kinds")), *HelpType.choices],
+        required=False,
+    )
+    area = forms.ModelChoiceField(
+        label=_("Area"),
+        queryset=Area.objects.none(),
+        required=False,
+        empty_label=_("All areas"),
+    )
+    optional_is_obvious = True
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories_of(community=community)
+        self.fields["area"].queryset = Area.objects.filter(community=community).order_by("name")
+        if not self.fields["area"].queryset.exists():
+            del self.fields["area"]
+
+    def search(self) -> ListingFilter:
+        """The filter to apply; a filter that did not validate is left out."""
+        self.is_valid()  # cleaned_data keeps the fields that did
+        data = self.cleaned_data
+        return ListingFilter(
+            text=data.get("q") or "",
+            kind=data.get("kind") or "",
+            category=data.get("category"),
+            help_type=data.get("help_type") or "",
+            area=data.get("area"),
+        )
+
+
+class ListingStatusForm(forms.Form):
+    status = forms.CharField()
+    note = forms.CharField(
+        label=_("Reason"),
+        max_length=REASON_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ListingReportForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What is wrong with this listing?"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only the coordinators read this. The member does not see who reported it."),
+    )

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from listings import views
+
+app_name = "listings"
+
+urlpatterns = [
+    path("c/<slug:slug>/listings/", views.listing_list, name="list"),
+    path("c/<slug:slug>/listings/mine/", views.my_listings, name="mine"),
+    path("c/<slug:slug>/listings/new/", views.listing_new, name="new"),
+    path("c/<slug:slug>/listings/<int:listing_id>/", views.listing_detail, name="detail"),
+    path("c/<slug:slug>/listings/<int:listing_id>/edit/", views.listing_edit, name="edit"),
+    path("c/<slug:slug>/listings/<int:listing_id>/status/", views.listing_status, name="status"),
+    path("c/<slug:slug>/listings/<int:listing_id>/report/", views.listing_report, name="report"),
+]

@@ -1,0 +1,278 @@
+"""Listing pages: browse and search, place, change, pause, renew, remove, report.
+Thin: selectors read, services write, and a refusal is shown with the service's words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import selectors as account_selectors
+from accounts.units import amount_number
+from listings import selectors, services
+from listings.forms import ListingForm, ListingReportForm, ListingSearchForm, ListingStatusForm
+from listings.models import Listing, ListingKind, ListingStatus
+from listings.transitions import ListingActor, listing_targets
+from ruilkring.errors import DomainError
+
+PAGE_SIZE = 20
+
+
+def _member_context(request: HttpRequest, slug: str):
+    """The community and the signed-in person's membership (404 for outsiders)."""
+    community, membership = account_selectors.community_for_member_get(user=request.user, slug=slug)
+    services.categories_ensure(community=community)
+    return community, membership
+
+
+def _listing_values(data: dict) -> dict:
+    return {
+        "title": data["title"],
+        "description": data["description"],
+        "category": data["category"],
+        "help_type": data["help_type"],
+        "area": data.get("area"),
+        "availability": data["availability"],
+        "indicative_amount": data["indicative_amount"],
+        "indicative_per": data["indicative_per"],
+        "not_for_neighbours": data["not_for_neighbours"],
+    }
+
+
+@login_required
+def listing_list(request: HttpRequest, slug: str) -> HttpResponse:
+    community, membership = _member_context(request, slug)
+    form = ListingSearchForm(request.GET or None, community=community)
+    found = selectors.listing_search(community=community, search=form.search())
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "listings/listing_list.html",
+        {
+            "community": community,
+            "membership": membership,
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+def my_listings(request: HttpRequest, slug: str) -> HttpResponse:
+    community, membership = _member_context(request, slug)
+    if membership is None:
+        raise PermissionDenied(_("You have no listings in this circle."))
+    return render(
+        request,
+        "listings/my_listings.html",
+        {
+            "community": community,
+            "listings": selectors.listings_of_owner(owner=membership),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def listing_new(request: HttpRequest, slug: str) -> HttpResponse:
+    community, membership = _member_context(request, slug)
+    if membership is None:
+        raise PermissionDenied(_("Only members of this circle can place listings."))
+    initial = {"kind": request.GET.get("kind", ListingKind.OFFER)}
+    form = ListingForm(request.POST or None, initial=initial, community=community)
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing = services.listing_create(
+                actor=request.user,
+                owner=membership,
+                kind=form.cleaned_data["kind"],
+                **_listing_values(form.cleaned_data),
+            )
+        except DomainError as error:
+            error.show_on(form)
+        else:
+            messages.success(
+                request, _("Your listing is up. Members of the circle can find it now.")
+            )
+            return redirect("listings:detail", slug=slug, listing_id=listing.pk)
+    return render(
+        request,
+        "listings/listing_form.html",
+        {"community": community, "form": form, "editing": False},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _viewer_kinds(request: HttpRequest, listing: Listing) -> set[str]:
+    kinds = set()
+    if listing.owner.user_id == request.user.pk:
+        kinds.add(ListingActor.OWNER)
+    if account_selectors.user_is_coordinator(user=request.user, community=listing.community):
+        kinds.add(ListingActor.COORDINATOR)
+    return kinds
+
+
+@dataclass(frozen=True)
+class StatusAction:
+    status: str
+    label: str
+    needs_note: bool = False
+    note_label: str = ""
+
+
+def _status_actions(*, listing: Listing, kinds: set[str]) -> list[StatusAction]:
+    """The buttons for the steps this viewer may take (renewing has its own)."""
+    targets = {t for kind in kinds for t in listing_targets(from_status=listing.status, actor=kind)}
+    as_owner = ListingActor.OWNER in kinds
+    actions = []
+    if ListingStatus.PAUSED in targets:
+        actions.append(StatusAction(ListingStatus.PAUSED, _("Pause")))
+    if ListingStatus.ACTIVE in targets and listing.status == ListingStatus.PAUSED:
+        actions.append(StatusAction(ListingStatus.ACTIVE, _("Show it again")))
+    if ListingStatus.REMOVED in targets:
+        actions.append(
+            StatusAction(
+                ListingStatus.REMOVED,
+                _("Take it down"),
+                needs_note=not as_owner,
+                note_label=_("Why take it down? The member reads this."),
+            )
+        )
+    if ListingStatus.ACTIVE in targets and listing.status == ListingStatus.REMOVED:
+        actions.append(
+            StatusAction(
+                ListingStatus.ACTIVE,
+                _("Put it back"),
+                needs_note=True,
+                note_label=_("Why put it back? The member reads this."),
+            )
+        )
+    return actions
+
+
+@login_required
+def listing_detail(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
+    community, membership = _member_context(request, slug)
+    listing = selectors.listing_of_community_get(
+        community=community, listing_id=listing_id, viewer=request.user
+    )
+    kinds = _viewer_kinds(request, listing)
+    return render(
+        request,
+        "listings/listing_detail.html",
+        {
+            "community": community,
+            "listing": listing,
+            "is_owner": ListingActor.OWNER in kinds,
+            "is_coordinator": ListingActor.COORDINATOR in kinds,
+            "actions": _status_actions(listing=listing, kinds=kinds),
+            "report_form": ListingReportForm()
+            if membership is not None and ListingActor.OWNER not in kinds
+            else None,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def listing_edit(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
+    community, _membership = _member_context(request, slug)
+    listing = selectors.listing_of_community_get(
+        community=community, listing_id=listing_id, viewer=request.user
+    )
+    if not _viewer_kinds(request, listing):
+        raise PermissionDenied(_("You can only change your own listings."))
+    initial = {
+        "title": listing.title,
+        "description": listing.description,
+        "category": listing.category,
+        "help_type": listing.help_type,
+        "area": listing.area,
+        "availability": listing.availability,
+        "indicative_amount": "",
+        "indicative_per": listing.indicative_per,
+        "not_for_neighbours": listing.not_for_neighbours,
+    }
+    if listing.indicative_amount:
+        initial["indicative_amount"] = amount_number(
+            community=community, amount=listing.indicative_amount
+        )
+    form = ListingForm(request.POST or None, initial=initial, community=community, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.listing_update(
+                actor=request.user, listing=listing, **_listing_values(form.cleaned_data)
+            )
+        except DomainError as error:
+            error.show_on(form)
+        else:
+            messages.success(request, _("Your changes are saved."))
+            return redirect("listings:detail", slug=slug, listing_id=listing.pk)
+    return render(
+        request,
+        "listings/listing_form.html",
+        {"community": community, "form": form, "editing": True, "listing": listing},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def listing_status(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
+    community, _membership = _member_context(request, slug)
+    listing = selectors.listing_of_community_get(
+        community=community, listing_id=listing_id, viewer=request.user
+    )
+    form = ListingStatusForm(request.POST)
+    form.is_valid()
+    try:
+        if form.cleaned_data.get("status") == "renew":
+            services.listing_renew(actor=request.user, listing=listing)
+            messages.success(request, _("Your listing stays up for another 90 days."))
+        else:
+            changed = services.listing_status_change(
+                actor=request.user,
+                listing=listing,
+                to_status=form.cleaned_data.get("status", ""),
+                note=form.cleaned_data.get("note", ""),
+            )
+            messages.success(
+                request,
+                _("The listing is now “%(status)s”.")
+                % {"status": ListingStatus(changed.status).label},
+            )
+    except DomainError as error:
+        messages.error(request, str(error))
+    return redirect("listings:detail", slug=slug, listing_id=listing.pk)
+
+
+@login_required
+@require_POST
+def listing_report(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
+    community, _membership = _member_context(request, slug)
+    listing = selectors.listing_of_community_get(
+        community=community, listing_id=listing_id, viewer=request.user
+    )
+    form = ListingReportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say what is wrong with the listing, so a coordinator can look."))
+        return redirect("listings:detail", slug=slug, listing_id=listing.pk)
+    try:
+        services.listing_report(
+            actor=request.user, listing=listing, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Thank you. A coordinator will look at it."))
+    return redirect("listings:detail", slug=slug, listing_id=listing.pk)

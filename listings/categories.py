@@ -8,7 +8,7 @@ DEFAULT_CATEGORIES: list[tuple[str, str]] = [
     ("Tuin en planten", "Garden and plants"),
     ("Fiets en vervoer", "Bicycles and transport"),
     ("Boodschappen en begeleiding", "Shopping and accompanying"),
-    ("Gezelschap en een luisterend oor", "Company and a listening ear"),
+    ("Gezelschap en uitjes", "Company and outings"),
     ("Koken en eten", "Cooking and food"),
     ("Computer en telefoon", "Computers and phones"),
     ("Taal en lezen", "Language and reading"),

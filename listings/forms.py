@@ -133,6 +133,8 @@ class ListingSearchForm(forms.Form):
 
     def search(self) -> ListingFilter:
         """The filter to apply; a filter that did not validate is left out."""
+        if not self.is_bound:
+            return ListingFilter()
         self.is_valid()  # cleaned_data keeps the fields that did
         data = self.cleaned_data
         return ListingFilter(

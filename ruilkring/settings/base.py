@@ -219,7 +219,11 @@ REST_FRAMEWORK = {
 }
 
 # The parts of `manage.py seed_demo`, in the order the apps depend on each other.
-RUILKRING_DEMO_SEEDERS = ["accounts.demo.demo_seed", "ledger.demo.demo_seed"]
+RUILKRING_DEMO_SEEDERS = [
+    "accounts.demo.demo_seed",
+    "ledger.demo.demo_seed",
+    "listings.demo.demo_seed",
+]
 
 # Where the instance publishes its accessibility statement (toegankelijkheidsverklaring).
 RUILKRING_ACCESSIBILITY_STATEMENT_URL = env(

@@ -46,6 +46,16 @@ def test_anna_places_an_offer_on_the_page_and_finds_it(as_anna, anna, circle, ga
     assert "Fiets repareren" in as_anna.get(url("mine", circle)).content.decode()
 
 
+def test_the_list_opens_without_a_search_and_ignores_a_filter_that_makes_no_sense(
+    as_anna, circle, place
+):
+    place(title="Hulp in de tuin")
+    plain = as_anna.get(url("list", circle))
+    assert plain.status_code == 200 and "Hulp in de tuin" in plain.content.decode()
+    odd = as_anna.get(url("list", circle), {"category": "not-a-number", "q": "tuin", "page": "x"})
+    assert odd.status_code == 200 and "Hulp in de tuin" in odd.content.decode()
+
+
 def test_a_form_with_mistakes_says_what_is_wrong_and_places_nothing(as_anna, circle, garden):
     response = as_anna.post(
         url("new", circle),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from accounts.models import Area, Community, Membership, User
@@ -77,10 +77,13 @@ def listing_search(*, community: Community, search: ListingFilter) -> QuerySet[L
         listings = listings.filter(area=search.area)
     words = search_words(search.text)
     if words and connection.vendor == "postgresql":
-        listings = listings.annotate(
-            document=SearchVector("search_text", config=SEARCH_CONFIG)
-        ).filter(
-            document=SearchQuery(search_tsquery(words), config=SEARCH_CONFIG, search_type="raw")
+        # search_document: the stored full-text column of migration 0002.
+        listings = listings.filter(
+            RawSQL(
+                "listings_listing.search_document @@ to_tsquery(%s::regconfig, %s)",
+                [SEARCH_CONFIG, search_tsquery(words)],
+                output_field=BooleanField(),
+            )
         )
     elif words:
         for word in words:

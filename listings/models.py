@@ -9,18 +9,28 @@ coordinator can remove it with a reason. Every status change is an event row
 is the only function that takes them).
 
 Members can report a listing; the report waits in the coordinators' queue.
+
+An **exchange** is what two members agree: one helps (the provider), the other
+is helped (the receiver). It starts when a member responds to a listing or a
+coordinator matches two members, and moves from proposed through accepted and
+done to paid (``listings.transitions.EXCHANGE_TRANSITIONS``; the one function
+that moves it is ``exchange_step``). Payment runs through the ledger's payment
+request: the exchange points at the request and at the transfer that paid it,
+never the other way round. A short thread of messages belongs to it, and
+after payment the receiver can leave a thank-you note, which moves no credit.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, Community, Membership
+from ledger.models import PaymentRequest, Transfer
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 2000
@@ -219,3 +229,168 @@ class ListingReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing_id}: {self.reason[:40]}"
+
+
+MESSAGE_MAX = 2000
+
+
+class ExchangeStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACCEPTED = "accepted", _("Agreed")
+    DECLINED = "declined", _("Declined")
+    DONE = "done", _("Done, waiting for payment")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+    DISPUTED = "disputed", _("With a coordinator")
+
+
+class Exchange(models.Model):
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="exchanges"
+    )
+    listing = models.ForeignKey(
+        Listing,
+        verbose_name=_("listing"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="exchanges",
+    )
+    provider = models.ForeignKey(
+        Membership, verbose_name=_("helps"), on_delete=models.PROTECT, related_name="+"
+    )
+    receiver = models.ForeignKey(
+        Membership, verbose_name=_("is helped"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The member who proposed it; empty when a coordinator matched the two.
+    proposer = models.ForeignKey(
+        Membership,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    description = models.TextField(_("what was agreed"), max_length=DESCRIPTION_MAX)
+    # In the community's minor unit; set when the help is reported done.
+    amount = models.BigIntegerField(_("amount"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ExchangeStatus.choices,
+        default=ExchangeStatus.PROPOSED,
+    )
+    payment_request = models.OneToOneField(
+        PaymentRequest,
+        verbose_name=_("payment request"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    transfer = models.ForeignKey(
+        Transfer,
+        verbose_name=_("payment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("exchange")
+        verbose_name_plural = _("exchanges")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(provider=F("receiver")), name="listings_exchange_two_members"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gt=0),
+                name="listings_exchange_amount_positive",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["provider", "-created_at"], name="listings_exchange_provider"),
+            models.Index(fields=["receiver", "-created_at"], name="listings_exchange_receiver"),
+            models.Index(
+                fields=["community", "status"],
+                condition=Q(status__in=["done", "disputed"]),
+                name="listings_exchange_open_money",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+class ExchangeEvent(models.Model):
+    """One step of an exchange: who, in which role, from, to, why and when."""
+
+    exchange = models.ForeignKey(
+        Exchange, verbose_name=_("exchange"), on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    role = models.CharField(_("as"), max_length=12)
+    from_status = models.CharField(_("from"), max_length=10, blank=True)
+    to_status = models.CharField(_("to"), max_length=10)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("exchange event")
+        verbose_name_plural = _("exchange events")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.exchange_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class ExchangeMessage(models.Model):
+    exchange = models.ForeignKey(
+        Exchange, verbose_name=_("exchange"), on_delete=models.CASCADE, related_name="messages"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("written by"), on_delete=models.PROTECT
+    )
+    body = models.TextField(_("message"), max_length=MESSAGE_MAX)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class ThankYou(models.Model):
+    """A gift of words from the receiver after payment. It moves no credit."""
+
+    exchange = models.OneToOneField(
+        Exchange, verbose_name=_("exchange"), on_delete=models.CASCADE, related_name="thank_you"
+    )
+    body = models.TextField(_("thank-you note"), max_length=MESSAGE_MAX)
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("thank-you note")
+        verbose_name_plural = _("thank-you notes")
+
+    def __str__(self) -> str:
+        return self.body[:60]

@@ -15,23 +15,41 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Area, Community, Membership, Status, User
 from accounts.selectors import user_is_coordinator
-from ledger.models import MAX_AMOUNT
+from ledger.models import MAX_AMOUNT, RequestStatus, TransferKind
+from ledger.services import (
+    account_open,
+    payment_request_create,
+    payment_request_decide,
+    transfer_create,
+    transfer_reverse,
+)
 from listings.categories import DEFAULT_CATEGORIES
 from listings.models import (
     AVAILABILITY_MAX,
     DESCRIPTION_MAX,
+    MESSAGE_MAX,
     REASON_MAX,
     TITLE_MAX,
     Category,
+    Exchange,
+    ExchangeEvent,
+    ExchangeMessage,
+    ExchangeStatus,
     HelpType,
     Listing,
     ListingEvent,
     ListingKind,
     ListingReport,
     ListingStatus,
+    ThankYou,
 )
 from listings.search import search_text_of
-from listings.transitions import LISTING_TRANSITIONS, ListingActor
+from listings.transitions import (
+    EXCHANGE_TRANSITIONS,
+    LISTING_TRANSITIONS,
+    ExchangeParty,
+    ListingActor,
+)
 from ruilkring.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
 
 # How long a listing stays up before it asks to be renewed.
@@ -372,3 +390,339 @@ def listing_report(*, actor: User, listing: Listing, reason: str) -> ListingRepo
         return ListingReport.objects.get(
             listing=listing, reporter=reporter, handled_at__isnull=True
         )
+
+
+# -- Exchanges -----------------------------------------------------------------
+
+
+def _exchange_text(value: str, *, field: str, label: str) -> str:
+    return _text(value, field=field, label=label, limit=MESSAGE_MAX, required=True)
+
+
+def _active_member(*, user: User, community: Community) -> Membership:
+    membership = Membership.objects.filter(
+        user=user, community=community, status__in=PLACING_STATUSES
+    ).first()
+    if membership is None:
+        raise NotFound(_("This listing does not exist in this community."))
+    return membership
+
+
+def exchange_propose(*, actor: User, listing: Listing, description: str) -> Exchange:
+    """Respond to a listing: offer the help asked for, or ask for the help offered.
+
+    The listing's owner is asked to agree. Raises NotFound (an outsider, or a
+    listing that is not up), NotAllowed (your own listing) or InvalidInput.
+    """
+    member = _active_member(user=actor, community=listing.community)
+    if listing.status != ListingStatus.ACTIVE:
+        raise NotFound(_("This listing does not exist in this community."))
+    if listing.owner_id == member.pk:
+        raise NotAllowed(_("This is your own listing; others can respond to it."))
+    description = _exchange_text(description, field="description", label=_("message"))
+    provider, receiver = (
+        (listing.owner, member) if listing.kind == ListingKind.OFFER else (member, listing.owner)
+    )
+    with transaction.atomic():
+        exchange = Exchange.objects.create(
+            community=listing.community,
+            listing=listing,
+            provider=provider,
+            receiver=receiver,
+            proposer=member,
+            created_by=actor,
+            description=description,
+        )
+        _exchange_event(exchange, actor=actor, role=ExchangeParty.PROPOSER, from_status="")
+    return exchange
+
+
+def exchange_match(
+    *,
+    actor: User,
+    provider: Membership,
+    receiver: Membership,
+    description: str,
+    listing: Listing | None = None,
+) -> Exchange:
+    """A coordinator matches two members by hand; the helper is asked to agree.
+
+    Raises NotAllowed (not a coordinator, or a member who cannot trade now)
+    or InvalidInput (the same member twice, another circle, no description).
+    """
+    community = provider.community
+    if not user_is_coordinator(user=actor, community=community):
+        raise NotAllowed(_("Only a coordinator of this community can match members."))
+    if receiver.community_id != community.pk or (
+        listing is not None and listing.community_id != community.pk
+    ):
+        raise InvalidInput(_("Both members must belong to this circle."), field="receiver")
+    if provider.pk == receiver.pk:
+        raise InvalidInput(_("Choose two different members."), field="receiver")
+    for member in (provider, receiver):
+        if member.status not in PLACING_STATUSES:
+            raise NotAllowed(
+                _("%(name)s cannot give or receive now.") % {"name": member.user.display_name}
+            )
+    description = _exchange_text(description, field="description", label=_("description"))
+    with transaction.atomic():
+        exchange = Exchange.objects.create(
+            community=community,
+            listing=listing,
+            provider=provider,
+            receiver=receiver,
+            proposer=None,
+            created_by=actor,
+            description=description,
+        )
+        _exchange_event(exchange, actor=actor, role=ExchangeParty.COORDINATOR, from_status="")
+    return exchange
+
+
+def exchange_parties(*, actor: User | None, exchange: Exchange) -> set[str]:
+    """What ``actor`` is to this exchange (``ExchangeParty``); NotFound for outsiders."""
+    if actor is None:
+        return {ExchangeParty.SYSTEM}
+    parties = set()
+    for member, party in (
+        (exchange.provider, ExchangeParty.PROVIDER),
+        (exchange.receiver, ExchangeParty.RECEIVER),
+    ):
+        if member.user_id == actor.pk:
+            parties.add(party)
+            if exchange.proposer_id == member.pk:
+                parties.add(ExchangeParty.PROPOSER)
+            else:
+                parties.add(ExchangeParty.COUNTERPART)
+    if exchange.proposer_id is None and ExchangeParty.RECEIVER in parties:
+        parties.discard(ExchangeParty.COUNTERPART)  # a match is put to the helper
+    if user_is_coordinator(user=actor, community=exchange.community):
+        parties.add(ExchangeParty.COORDINATOR)
+    if not parties:
+        raise NotFound(_("This exchange does not exist in this community."))
+    return parties
+
+
+def _exchange_event(
+    exchange: Exchange, *, actor: User | None, role: str, from_status: str, note: str = ""
+) -> None:
+    ExchangeEvent.objects.create(
+        exchange=exchange,
+        actor=actor,
+        role=role,
+        from_status=from_status,
+        to_status=exchange.status,
+        note=note,
+    )
+
+
+def exchange_step(
+    *,
+    actor: User | None,
+    exchange: Exchange,
+    to_status: str,
+    note: str = "",
+    amount: int | None = None,
+) -> Exchange:
+    """Take one step of ``EXCHANGE_TRANSITIONS`` and record it as an event.
+
+    What a step does besides:
+    - done (the helper, with ``amount``): asks the receiver to pay through the
+      ledger's payment request. When the receiver pays such requests
+      automatically, the exchange is paid at once.
+    - paid (the receiver): pays that request. From a dispute a coordinator
+      settles it with ``amount``, in full or in part, as an entry on the
+      receiver's behalf.
+    - disputed (from done): declines the waiting request.
+    - cancelled (from a dispute): reverses the payment, if one was made.
+    A coordinator's step out of a dispute needs a reason (``note``).
+
+    Raises NotFound (an outsider), InvalidInput, NotAllowed,
+    TransitionNotAllowed, or the ledger's PaymentRefused; nothing changes then.
+    """
+    if to_status not in ExchangeStatus.values:
+        raise InvalidInput(_("Unknown status."), field="status")
+    parties = exchange_parties(actor=actor, exchange=exchange)
+    note = note.strip()[:REASON_MAX]
+    with transaction.atomic():
+        locked = (
+            Exchange.objects.select_for_update(of=("self",))
+            .select_related("community", "provider__user", "receiver__user", "payment_request")
+            .get(pk=exchange.pk)
+        )
+        from_status = locked.status
+        allowed = EXCHANGE_TRANSITIONS.get((from_status, to_status))
+        if allowed is None:
+            raise TransitionNotAllowed(
+                _("An exchange cannot go from “%(from)s” to “%(to)s”.")
+                % {
+                    "from": ExchangeStatus(from_status).label,
+                    "to": ExchangeStatus(to_status).label,
+                },
+                field="status",
+            )
+        roles = parties & allowed
+        if not roles:
+            raise NotAllowed(
+                _("Only %(actors)s can change “%(from)s” to “%(to)s”.")
+                % {
+                    "actors": _(" or ").join(str(ExchangeParty(a).label) for a in sorted(allowed)),
+                    "from": ExchangeStatus(from_status).label,
+                    "to": ExchangeStatus(to_status).label,
+                },
+                field="status",
+            )
+        role = _role_of(roles)
+        if from_status == ExchangeStatus.DISPUTED and not note:
+            raise InvalidInput(_("Give a reason; both members can read it."), field="note")
+        locked.status = to_status
+        _exchange_money(
+            locked, actor=actor, role=role, from_status=from_status, note=note, amount=amount
+        )
+        locked.updated_at = timezone.now()
+        locked.save()
+        _exchange_event(locked, actor=actor, role=role, from_status=from_status, note=note)
+        if (
+            to_status == ExchangeStatus.DONE
+            and locked.payment_request.status == RequestStatus.ACCEPTED
+        ):
+            # The receiver pays requests automatically: paid at once.
+            locked.status = ExchangeStatus.PAID
+            locked.transfer_id = locked.payment_request.transfer_id
+            locked.save(update_fields=["status", "transfer"])
+            _exchange_event(
+                locked, actor=None, role=ExchangeParty.SYSTEM, from_status=ExchangeStatus.DONE
+            )
+    return locked
+
+
+def _role_of(roles: set[str]) -> str:
+    """The role a step is recorded under when the actor holds several: the
+    member's own role before the coordinator's."""
+    for role in (
+        ExchangeParty.PROVIDER,
+        ExchangeParty.RECEIVER,
+        ExchangeParty.PROPOSER,
+        ExchangeParty.COUNTERPART,
+        ExchangeParty.COORDINATOR,
+    ):
+        if role in roles:
+            return role
+    return ExchangeParty.SYSTEM
+
+
+def _exchange_money(
+    exchange: Exchange,
+    *,
+    actor: User | None,
+    role: str,
+    from_status: str,
+    note: str,
+    amount: int | None,
+) -> None:
+    """The ledger side of a step; the caller holds the exchange's lock."""
+    to_status = exchange.status
+    request = exchange.payment_request
+    if to_status == ExchangeStatus.DONE:
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise InvalidInput(_("Say how much the help was worth."), field="amount")
+        exchange.amount = amount
+        exchange.payment_request = payment_request_create(
+            actor=actor,
+            community=exchange.community,
+            payer=account_open(membership=exchange.receiver),
+            payee=account_open(membership=exchange.provider),
+            amount=amount,
+            memo=exchange.description[:500],
+            idempotency_key=f"exchange-{exchange.pk}",
+        )
+    elif to_status == ExchangeStatus.PAID and from_status == ExchangeStatus.DONE:
+        if request.status == RequestStatus.PENDING:
+            request = payment_request_decide(
+                actor=actor, request=request, to_status=RequestStatus.ACCEPTED
+            )
+        exchange.transfer_id = request.transfer_id
+    elif to_status == ExchangeStatus.PAID and exchange.transfer_id is None:
+        # A coordinator settles a dispute over an unpaid exchange (one that was
+        # paid stays paid as it was; cancelling it reverses the payment).
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise InvalidInput(_("Say how much the receiver pays."), field="amount")
+        exchange.transfer = transfer_create(
+            actor=actor,
+            community=exchange.community,
+            kind=TransferKind.COORDINATOR_ENTRY,
+            payer=account_open(membership=exchange.receiver),
+            payee=account_open(membership=exchange.provider),
+            amount=amount,
+            memo=exchange.description[:500],
+            reason=note,
+            idempotency_key=f"exchange-{exchange.pk}-settled",
+        )
+        exchange.amount = amount
+    elif to_status == ExchangeStatus.DISPUTED and from_status == ExchangeStatus.DONE:
+        if (
+            request is not None
+            and request.status == RequestStatus.PENDING
+            and role != ExchangeParty.SYSTEM  # the system follows a request already answered
+        ):
+            # The helper withdraws the request; the receiver declines it.
+            answer = (
+                RequestStatus.CANCELLED
+                if role == ExchangeParty.PROVIDER
+                else RequestStatus.REJECTED
+            )
+            payment_request_decide(actor=actor, request=request, to_status=answer)
+    elif to_status == ExchangeStatus.CANCELLED and exchange.transfer_id is not None:
+        transfer_reverse(
+            actor=actor,
+            transfer=exchange.transfer,
+            reason=note,
+            idempotency_key=f"exchange-{exchange.pk}-reversed",
+        )
+
+
+def exchange_payments_sync() -> int:
+    """Catch up with payment requests answered on the ledger's pages or by the
+    auto-accept job: paid becomes paid, declined goes to a coordinator.
+    Returns how many exchanges moved. Run by the scheduler."""
+    moved = 0
+    waiting = Exchange.objects.filter(
+        status=ExchangeStatus.DONE,
+        payment_request__status__in=(RequestStatus.ACCEPTED, RequestStatus.REJECTED),
+    ).select_related("payment_request")
+    for exchange in waiting:
+        to_status = (
+            ExchangeStatus.PAID
+            if exchange.payment_request.status == RequestStatus.ACCEPTED
+            else ExchangeStatus.DISPUTED
+        )
+        try:
+            exchange_step(actor=None, exchange=exchange, to_status=to_status)
+        except TransitionNotAllowed:
+            continue  # moved a moment ago by one of the members
+        moved += 1
+    return moved
+
+
+def exchange_message_post(*, actor: User, exchange: Exchange, body: str) -> ExchangeMessage:
+    """Add a message to an exchange's thread: its two members and coordinators."""
+    exchange_parties(actor=actor, exchange=exchange)  # NotFound for outsiders
+    body = _exchange_text(body, field="body", label=_("message"))
+    return ExchangeMessage.objects.create(exchange=exchange, author=actor, body=body)
+
+
+def exchange_thank(*, actor: User, exchange: Exchange, body: str) -> ThankYou:
+    """The receiver thanks the helper after payment, once. Moves no credit."""
+    parties = exchange_parties(actor=actor, exchange=exchange)
+    if ExchangeParty.RECEIVER not in parties:
+        raise NotAllowed(_("Only the member who was helped can say thank you here."))
+    if Exchange.objects.filter(pk=exchange.pk).values_list("status", flat=True).get() != (
+        ExchangeStatus.PAID
+    ):
+        raise TransitionNotAllowed(_("You can say thank you once the exchange is paid."))
+    body = _exchange_text(body, field="body", label=_("thank-you note"))
+    try:
+        with transaction.atomic():
+            return ThankYou.objects.create(exchange=exchange, body=body)
+    except IntegrityError as exc:
+        raise TransitionNotAllowed(_("You have already said thank you for this exchange.")) from exc

@@ -9,3 +9,9 @@ from listings import services
 def listings_expire() -> int:
     """Expire the listings whose date has passed (scheduled by celery beat)."""
     return services.listings_expire_due()
+
+
+@shared_task
+def exchange_payments_sync() -> int:
+    """Move exchanges whose payment request was answered on the ledger's pages."""
+    return services.exchange_payments_sync()

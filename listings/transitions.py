@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from listings.models import ListingStatus
+from listings.models import ExchangeStatus, ListingStatus
 
 
 class ListingActor(models.TextChoices):
@@ -47,3 +47,41 @@ def listing_targets(*, from_status: str, actor: str) -> list[str]:
         for (source, to_status), actors in LISTING_TRANSITIONS.items()
         if source == from_status and actor in actors
     ]
+
+
+class ExchangeParty(models.TextChoices):
+    """Who someone is to an exchange. One person can be more than one of these:
+    the member who proposed it is also its provider or its receiver."""
+
+    PROPOSER = "proposer", _("the member who proposed it")
+    COUNTERPART = "counterpart", _("the member it was proposed to")
+    PROVIDER = "provider", _("the member who helps")
+    RECEIVER = "receiver", _("the member who is helped")
+    COORDINATOR = "coordinator", _("a coordinator")
+    SYSTEM = "system", _("the system")
+
+
+E = ExchangeStatus
+P = ExchangeParty
+EXCHANGE_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    # Agreeing: the member it was proposed to answers. A coordinator can
+    # answer for a member who is not online.
+    (E.PROPOSED, E.ACCEPTED): frozenset({P.COUNTERPART, P.COORDINATOR}),
+    (E.PROPOSED, E.DECLINED): frozenset({P.COUNTERPART, P.COORDINATOR}),
+    (E.PROPOSED, E.CANCELLED): frozenset({P.PROPOSER, P.COORDINATOR}),
+    # The helper says it is done, with the amount: that asks the receiver to pay.
+    (E.ACCEPTED, E.DONE): frozenset({P.PROVIDER, P.COORDINATOR}),
+    (E.ACCEPTED, E.CANCELLED): frozenset({P.PROVIDER, P.RECEIVER, P.COORDINATOR}),
+    # Paying: the receiver, a coordinator for them, or the system when the
+    # payment request was paid (also automatically, as the receiver chose).
+    (E.DONE, E.PAID): frozenset({P.RECEIVER, P.COORDINATOR, P.SYSTEM}),
+    # Something is not right: a coordinator steps in. The system does this
+    # when the receiver declines the payment request on the ledger's pages.
+    (E.ACCEPTED, E.DISPUTED): frozenset({P.PROVIDER, P.RECEIVER}),
+    (E.DONE, E.DISPUTED): frozenset({P.PROVIDER, P.RECEIVER, P.SYSTEM}),
+    (E.PAID, E.DISPUTED): frozenset({P.PROVIDER, P.RECEIVER}),
+    # The coordinator resolves it: cancel (reversing a payment that was
+    # made), or settle it with a payment in full or in part.
+    (E.DISPUTED, E.CANCELLED): frozenset({P.COORDINATOR}),
+    (E.DISPUTED, E.PAID): frozenset({P.COORDINATOR}),
+}

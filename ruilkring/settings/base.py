@@ -208,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "listings.tasks.listings_expire",
         "schedule": 60 * 60,
     },
+    "exchange-payments-sync": {
+        "task": "listings.tasks.exchange_payments_sync",
+        "schedule": 5 * 60,
+    },
 }
 
 REST_FRAMEWORK = {

@@ -11,6 +11,7 @@ from accounts.models import Area, Community
 from listings.models import (
     AVAILABILITY_MAX,
     DESCRIPTION_MAX,
+    MESSAGE_MAX,
     REASON_MAX,
     TITLE_MAX,
     Category,
@@ -162,4 +163,40 @@ class ListingReportForm(forms.Form):
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Only the coordinators read this. The member does not see who reported it."),
+    )
+
+
+class ExchangeProposeForm(forms.Form):
+    description = forms.CharField(
+        label=_("Your message"),
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Say what you have in mind and when it would suit you."),
+    )
+
+
+class ExchangeStepForm(forms.Form):
+    """One step of an exchange, from a button; the amount and note when the step needs them."""
+
+    status = forms.CharField()
+    amount = AmountField(label=_("How much was the help worth?"), max_length=20, required=False)
+    note = forms.CharField(max_length=REASON_MAX, required=False)
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].community = community
+
+
+class ExchangeMessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message"), max_length=MESSAGE_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ThankYouForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your thank-you note"),
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("A few kind words for the helper. It moves no credit."),
     )

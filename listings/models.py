@@ -346,8 +346,10 @@ class ExchangeEvent(models.Model):
         related_name="+",
     )
     role = models.CharField(_("as"), max_length=12)
-    from_status = models.CharField(_("from"), max_length=10, blank=True)
-    to_status = models.CharField(_("to"), max_length=10)
+    from_status = models.CharField(
+        _("from"), max_length=10, blank=True, choices=ExchangeStatus.choices
+    )
+    to_status = models.CharField(_("to"), max_length=10, choices=ExchangeStatus.choices)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Area, Community, Membership, User
 from accounts.selectors import user_is_coordinator
-from listings.models import Category, Listing, ListingStatus
+from listings.models import Category, Exchange, Listing, ListingStatus, ThankYou
 from listings.search import SEARCH_CONFIG, search_tsquery, search_words
+from listings.transitions import ExchangeParty
 from ruilkring.errors import NotFound
 
 
@@ -89,3 +90,55 @@ def listing_search(*, community: Community, search: ListingFilter) -> QuerySet[L
         for word in words:
             listings = listings.filter(Q(search_text__contains=word))
     return listings.select_related("owner__user", "category", "area").order_by("-created_at", "-pk")
+
+
+def exchange_of_community_get(*, community: Community, exchange_id, viewer: User) -> Exchange:
+    """One exchange, for its two members and the community's coordinators only."""
+    try:
+        exchange = Exchange.objects.select_related(
+            "listing", "provider__user", "receiver__user", "payment_request", "transfer"
+        ).get(community=community, pk=exchange_id)
+    except (Exchange.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("This exchange does not exist in this community.")) from exc
+    if viewer.pk not in (exchange.provider.user_id, exchange.receiver.user_id) and not (
+        user_is_coordinator(user=viewer, community=community)
+    ):
+        raise NotFound(_("This exchange does not exist in this community."))
+    return exchange
+
+
+def exchanges_of_member(*, member: Membership) -> QuerySet[Exchange]:
+    """The exchanges a member helps or is helped in, newest first."""
+    return (
+        Exchange.objects.filter(Q(provider=member) | Q(receiver=member))
+        .select_related("provider__user", "receiver__user")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def exchange_parties(*, actor: User | None, exchange: Exchange) -> set[str]:
+    """What ``actor`` is to this exchange (``ExchangeParty``); NotFound for outsiders."""
+    if actor is None:
+        return {ExchangeParty.SYSTEM}
+    parties = set()
+    for member, party in (
+        (exchange.provider, ExchangeParty.PROVIDER),
+        (exchange.receiver, ExchangeParty.RECEIVER),
+    ):
+        if member.user_id == actor.pk:
+            parties.add(party)
+            if exchange.proposer_id == member.pk:
+                parties.add(ExchangeParty.PROPOSER)
+            else:
+                parties.add(ExchangeParty.COUNTERPART)
+    if exchange.proposer_id is None and ExchangeParty.RECEIVER in parties:
+        parties.discard(ExchangeParty.COUNTERPART)  # a match is put to the helper
+    if user_is_coordinator(user=actor, community=exchange.community):
+        parties.add(ExchangeParty.COORDINATOR)
+    if not parties:
+        raise NotFound(_("This exchange does not exist in this community."))
+    return parties
+
+
+def exchange_thank_you(*, exchange: Exchange) -> ThankYou | None:
+    return ThankYou.objects.filter(exchange=exchange).first()

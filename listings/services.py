@@ -23,6 +23,7 @@ from ledger.services import (
     transfer_create,
     transfer_reverse,
 )
+from listings import selectors
 from listings.categories import DEFAULT_CATEGORIES
 from listings.models import (
     AVAILABILITY_MAX,
@@ -479,30 +480,6 @@ def exchange_match(
     return exchange
 
 
-def exchange_parties(*, actor: User | None, exchange: Exchange) -> set[str]:
-    """What ``actor`` is to this exchange (``ExchangeParty``); NotFound for outsiders."""
-    if actor is None:
-        return {ExchangeParty.SYSTEM}
-    parties = set()
-    for member, party in (
-        (exchange.provider, ExchangeParty.PROVIDER),
-        (exchange.receiver, ExchangeParty.RECEIVER),
-    ):
-        if member.user_id == actor.pk:
-            parties.add(party)
-            if exchange.proposer_id == member.pk:
-                parties.add(ExchangeParty.PROPOSER)
-            else:
-                parties.add(ExchangeParty.COUNTERPART)
-    if exchange.proposer_id is None and ExchangeParty.RECEIVER in parties:
-        parties.discard(ExchangeParty.COUNTERPART)  # a match is put to the helper
-    if user_is_coordinator(user=actor, community=exchange.community):
-        parties.add(ExchangeParty.COORDINATOR)
-    if not parties:
-        raise NotFound(_("This exchange does not exist in this community."))
-    return parties
-
-
 def _exchange_event(
     exchange: Exchange, *, actor: User | None, role: str, from_status: str, note: str = ""
 ) -> None:
@@ -542,7 +519,7 @@ def exchange_step(
     """
     if to_status not in ExchangeStatus.values:
         raise InvalidInput(_("Unknown status."), field="status")
-    parties = exchange_parties(actor=actor, exchange=exchange)
+    parties = selectors.exchange_parties(actor=actor, exchange=exchange)
     note = note.strip()[:REASON_MAX]
     with transaction.atomic():
         locked = (
@@ -706,14 +683,14 @@ def exchange_payments_sync() -> int:
 
 def exchange_message_post(*, actor: User, exchange: Exchange, body: str) -> ExchangeMessage:
     """Add a message to an exchange's thread: its two members and coordinators."""
-    exchange_parties(actor=actor, exchange=exchange)  # NotFound for outsiders
+    selectors.exchange_parties(actor=actor, exchange=exchange)  # NotFound for outsiders
     body = _exchange_text(body, field="body", label=_("message"))
     return ExchangeMessage.objects.create(exchange=exchange, author=actor, body=body)
 
 
 def exchange_thank(*, actor: User, exchange: Exchange, body: str) -> ThankYou:
     """The receiver thanks the helper after payment, once. Moves no credit."""
-    parties = exchange_parties(actor=actor, exchange=exchange)
+    parties = selectors.exchange_parties(actor=actor, exchange=exchange)
     if ExchangeParty.RECEIVER not in parties:
         raise NotAllowed(_("Only the member who was helped can say thank you here."))
     if Exchange.objects.filter(pk=exchange.pk).values_list("status", flat=True).get() != (

@@ -12,4 +12,24 @@ urlpatterns = [
     path("c/<slug:slug>/listings/<int:listing_id>/edit/", views.listing_edit, name="edit"),
     path("c/<slug:slug>/listings/<int:listing_id>/status/", views.listing_status, name="status"),
     path("c/<slug:slug>/listings/<int:listing_id>/report/", views.listing_report, name="report"),
+    path(
+        "c/<slug:slug>/listings/<int:listing_id>/respond/",
+        views.listing_respond,
+        name="respond",
+    ),
+    path("c/<slug:slug>/exchanges/", views.my_exchanges, name="exchanges"),
+    path("c/<slug:slug>/exchanges/<int:exchange_id>/", views.exchange_detail, name="exchange"),
+    path(
+        "c/<slug:slug>/exchanges/<int:exchange_id>/step/", views.exchange_step, name="exchange_step"
+    ),
+    path(
+        "c/<slug:slug>/exchanges/<int:exchange_id>/messages/",
+        views.exchange_message,
+        name="exchange_message",
+    ),
+    path(
+        "c/<slug:slug>/exchanges/<int:exchange_id>/thanks/",
+        views.exchange_thank,
+        name="exchange_thank",
+    ),
 ]

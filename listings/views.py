@@ -11,16 +11,37 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.units import amount_number
 from listings import selectors, services
-from listings.forms import ListingForm, ListingReportForm, ListingSearchForm, ListingStatusForm
-from listings.models import Listing, ListingKind, ListingStatus
-from listings.transitions import ListingActor, listing_targets
-from ruilkring.errors import DomainError
+from listings.forms import (
+    ExchangeMessageForm,
+    ExchangeProposeForm,
+    ExchangeStepForm,
+    ListingForm,
+    ListingReportForm,
+    ListingSearchForm,
+    ListingStatusForm,
+    ThankYouForm,
+)
+from listings.models import (
+    Exchange,
+    ExchangeStatus,
+    Listing,
+    ListingKind,
+    ListingStatus,
+)
+from listings.transitions import (
+    EXCHANGE_TRANSITIONS,
+    ExchangeParty,
+    ListingActor,
+    listing_targets,
+)
+from ruilkring.errors import DomainError, InvalidInput
 
 PAGE_SIZE = 20
 
@@ -179,6 +200,11 @@ def listing_detail(request: HttpRequest, slug: str, listing_id: int) -> HttpResp
             "report_form": ListingReportForm()
             if membership is not None and ListingActor.OWNER not in kinds
             else None,
+            "respond_form": ExchangeProposeForm()
+            if membership is not None
+            and ListingActor.OWNER not in kinds
+            and listing.status == ListingStatus.ACTIVE
+            else None,
         },
     )
 
@@ -276,3 +302,197 @@ def listing_report(request: HttpRequest, slug: str, listing_id: int) -> HttpResp
     else:
         messages.success(request, _("Thank you. A coordinator will look at it."))
     return redirect("listings:detail", slug=slug, listing_id=listing.pk)
+
+
+# -- Exchanges -----------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def listing_respond(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
+    community, _membership = _member_context(request, slug)
+    listing = selectors.listing_of_community_get(
+        community=community, listing_id=listing_id, viewer=request.user
+    )
+    form = ExchangeProposeForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("Write a short message, so the other member knows what you mean.")
+        )
+        return redirect("listings:detail", slug=slug, listing_id=listing.pk)
+    try:
+        exchange = services.exchange_propose(
+            actor=request.user, listing=listing, description=form.cleaned_data["description"]
+        )
+    except DomainError as error:
+        messages.error(request, str(error))
+        return redirect("listings:detail", slug=slug, listing_id=listing.pk)
+    messages.success(request, _("Sent. You will see here when they answer."))
+    return redirect("listings:exchange", slug=slug, exchange_id=exchange.pk)
+
+
+@login_required
+def my_exchanges(request: HttpRequest, slug: str) -> HttpResponse:
+    community, membership = _member_context(request, slug)
+    if membership is None:
+        raise PermissionDenied(_("You have no exchanges in this circle."))
+    return render(
+        request,
+        "listings/my_exchanges.html",
+        {
+            "community": community,
+            "membership": membership,
+            "exchanges": selectors.exchanges_of_member(member=membership),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class StepAction:
+    status: str
+    label: str
+    needs_amount: bool = False
+    note: str = ""  # the note's label; empty: no note asked
+    note_required: bool = False
+
+
+def _step_actions(*, exchange: Exchange, parties: set[str]) -> list[StepAction]:
+    """The buttons for the steps this viewer may take, in the order people expect."""
+    E = ExchangeStatus
+    allowed = {
+        target
+        for (source, target), actors in EXCHANGE_TRANSITIONS.items()
+        if source == exchange.status and parties & actors
+    }
+    from_dispute = exchange.status == E.DISPUTED
+    candidates = [
+        StepAction(E.ACCEPTED, _("Agree")),
+        StepAction(
+            E.DONE,
+            _("It is done: ask for payment"),
+            needs_amount=True,
+        ),
+        StepAction(
+            E.PAID,
+            _("Settle the exchange") if from_dispute else _("Pay"),
+            needs_amount=from_dispute and exchange.transfer_id is None,
+            note=_("Why this way? Both members read this.") if from_dispute else "",
+            note_required=from_dispute,
+        ),
+        StepAction(E.DECLINED, _("Decline")),
+        StepAction(
+            E.CANCELLED,
+            _("Cancel the exchange"),
+            note=_("Why cancel? Both members read this.") if from_dispute else "",
+            note_required=from_dispute,
+        ),
+        StepAction(
+            E.DISPUTED,
+            _("Something is not right: ask a coordinator"),
+            note=_("What is not right?"),
+        ),
+    ]
+    return [action for action in candidates if action.status in allowed]
+
+
+@login_required
+def exchange_detail(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
+    community, _membership = _member_context(request, slug)
+    exchange = selectors.exchange_of_community_get(
+        community=community, exchange_id=exchange_id, viewer=request.user
+    )
+    parties = selectors.exchange_parties(actor=request.user, exchange=exchange)
+    thank_you = selectors.exchange_thank_you(exchange=exchange)
+    is_receiver = ExchangeParty.RECEIVER in parties
+    suggested = exchange.amount or (
+        exchange.listing.indicative_amount if exchange.listing else None
+    )
+    return render(
+        request,
+        "listings/exchange_detail.html",
+        {
+            "community": community,
+            "exchange": exchange,
+            "actions": _step_actions(exchange=exchange, parties=parties),
+            "suggested_amount": amount_number(community=community, amount=suggested)
+            if suggested
+            else "",
+            "events": exchange.events.select_related("actor"),
+            "thread": exchange.messages.select_related("author"),
+            "message_form": ExchangeMessageForm(),
+            "thank_you": thank_you,
+            "thank_form": ThankYouForm()
+            if is_receiver and exchange.status == ExchangeStatus.PAID and thank_you is None
+            else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def exchange_step(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
+    community, _membership = _member_context(request, slug)
+    exchange = selectors.exchange_of_community_get(
+        community=community, exchange_id=exchange_id, viewer=request.user
+    )
+    form = ExchangeStepForm(request.POST, community=community)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("listings:exchange", slug=slug, exchange_id=exchange.pk)
+    try:
+        changed = services.exchange_step(
+            actor=request.user,
+            exchange=exchange,
+            to_status=form.cleaned_data["status"],
+            note=form.cleaned_data["note"],
+            amount=form.cleaned_data["amount"] or None,
+        )
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("The exchange is now “%(status)s”.") % {"status": changed.get_status_display()},
+        )
+    return redirect("listings:exchange", slug=slug, exchange_id=exchange.pk)
+
+
+@login_required
+@require_POST
+def exchange_message(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
+    community, _membership = _member_context(request, slug)
+    exchange = selectors.exchange_of_community_get(
+        community=community, exchange_id=exchange_id, viewer=request.user
+    )
+    form = ExchangeMessageForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidInput(_("Write a message first."))
+        services.exchange_message_post(
+            actor=request.user, exchange=exchange, body=form.cleaned_data["body"]
+        )
+    except DomainError as error:
+        messages.error(request, str(error))
+    return redirect(reverse("listings:exchange", args=[slug, exchange.pk]) + "#thread")
+
+
+@login_required
+@require_POST
+def exchange_thank(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
+    community, _membership = _member_context(request, slug)
+    exchange = selectors.exchange_of_community_get(
+        community=community, exchange_id=exchange_id, viewer=request.user
+    )
+    form = ThankYouForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidInput(_("Write a few words first."))
+        services.exchange_thank(
+            actor=request.user, exchange=exchange, body=form.cleaned_data["body"]
+        )
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Your thank-you note is on its way. That is kind of you."))
+    return redirect("listings:exchange", slug=slug, exchange_id=exchange.pk)

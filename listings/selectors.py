@@ -11,7 +11,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Area, Community, Membership, User
 from accounts.selectors import user_is_coordinator
-from listings.models import Category, Exchange, Listing, ListingStatus, ThankYou
+from listings.models import (
+    Category,
+    Exchange,
+    ExchangeStatus,
+    Listing,
+    ListingReport,
+    ListingStatus,
+    ThankYou,
+)
 from listings.search import SEARCH_CONFIG, search_tsquery, search_words
 from listings.transitions import ExchangeParty
 from ruilkring.errors import NotFound
@@ -142,3 +150,33 @@ def exchange_parties(*, actor: User | None, exchange: Exchange) -> set[str]:
 
 def exchange_thank_you(*, exchange: Exchange) -> ThankYou | None:
     return ThankYou.objects.filter(exchange=exchange).first()
+
+
+@dataclass(frozen=True)
+class ModerationQueue:
+    reports: list
+    disputes: list
+
+
+def moderation_queue(*, community: Community) -> ModerationQueue:
+    """What waits for a coordinator: open reports of listings, and disputes."""
+    reports = (
+        ListingReport.objects.filter(listing__community=community, handled_at__isnull=True)
+        .select_related("listing", "reporter__user")
+        .order_by("created_at", "pk")
+    )
+    disputes = (
+        Exchange.objects.filter(community=community, status=ExchangeStatus.DISPUTED)
+        .select_related("provider__user", "receiver__user")
+        .order_by("updated_at", "pk")
+    )
+    return ModerationQueue(reports=list(reports), disputes=list(disputes))
+
+
+def report_of_community_get(*, community: Community, report_id) -> ListingReport:
+    try:
+        return ListingReport.objects.select_related("listing__community").get(
+            listing__community=community, pk=report_id
+        )
+    except (ListingReport.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(_("This report does not exist in this community.")) from exc

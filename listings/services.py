@@ -703,3 +703,17 @@ def exchange_thank(*, actor: User, exchange: Exchange, body: str) -> ThankYou:
             return ThankYou.objects.create(exchange=exchange, body=body)
     except IntegrityError as exc:
         raise TransitionNotAllowed(_("You have already said thank you for this exchange.")) from exc
+
+
+def listing_report_handle(*, actor: User, report: ListingReport) -> ListingReport:
+    """A coordinator has looked at a report (and changed or removed the listing
+    if it needed that): it leaves the queue. Raises NotAllowed for others."""
+    if not user_is_coordinator(user=actor, community=report.listing.community):
+        raise NotAllowed(_("Only a coordinator of this community can handle reports."))
+    with transaction.atomic():
+        locked = ListingReport.objects.select_for_update().get(pk=report.pk)
+        if locked.handled_at is None:
+            locked.handled_at = timezone.now()
+            locked.handled_by = actor
+            locked.save(update_fields=["handled_at", "handled_by"])
+    return locked

@@ -18,6 +18,12 @@ urlpatterns = [
         name="respond",
     ),
     path("c/<slug:slug>/exchanges/", views.my_exchanges, name="exchanges"),
+    path("c/<slug:slug>/moderation/", views.moderation, name="moderation"),
+    path(
+        "c/<slug:slug>/moderation/reports/<int:report_id>/",
+        views.report_handle,
+        name="report_handle",
+    ),
     path("c/<slug:slug>/exchanges/<int:exchange_id>/", views.exchange_detail, name="exchange"),
     path(
         "c/<slug:slug>/exchanges/<int:exchange_id>/step/", views.exchange_step, name="exchange_step"

@@ -496,3 +496,26 @@ def exchange_thank(request: HttpRequest, slug: str, exchange_id: int) -> HttpRes
     else:
         messages.success(request, _("Your thank-you note is on its way. That is kind of you."))
     return redirect("listings:exchange", slug=slug, exchange_id=exchange.pk)
+
+
+# -- Coordinators ----------------------------------------------------------------
+
+
+@login_required
+def moderation(request: HttpRequest, slug: str) -> HttpResponse:
+    community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
+    return render(
+        request,
+        "listings/moderation.html",
+        {"community": community, "queue": selectors.moderation_queue(community=community)},
+    )
+
+
+@login_required
+@require_POST
+def report_handle(request: HttpRequest, slug: str, report_id: int) -> HttpResponse:
+    community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
+    report = selectors.report_of_community_get(community=community, report_id=report_id)
+    services.listing_report_handle(actor=request.user, report=report)
+    messages.success(request, _("The report is handled."))
+    return redirect("listings:moderation", slug=slug)

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from accounts.models import Area, Community, Membership, User
+from accounts.models import Area, Community, Membership, Status, User
 from accounts.selectors import user_is_coordinator
 from listings.models import (
     Category,
     Exchange,
     ExchangeStatus,
     Listing,
+    ListingKind,
     ListingReport,
     ListingStatus,
     ThankYou,
@@ -180,3 +183,54 @@ def report_of_community_get(*, community: Community, report_id) -> ListingReport
         )
     except (ListingReport.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("This report does not exist in this community.")) from exc
+
+
+@dataclass(frozen=True)
+class MatchSuggestion:
+    member: Membership
+    offers: list
+    same_area: bool
+
+
+def _matching_excluded(*, community: Community) -> set[int]:
+    """Memberships that matching leaves out, from the sources configured in
+    ``RUILKRING_MATCHING_EXCLUDE`` (dotted paths to ``f(community=) -> ids``).
+    The reciprocity analysis adds the members under an overload flag there;
+    listings itself knows nothing about flags."""
+    excluded: set[int] = set()
+    for path in settings.RUILKRING_MATCHING_EXCLUDE:
+        excluded |= set(import_string(path)(community=community))
+    return excluded
+
+
+def match_suggestions(*, listing: Listing, limit: int = 10) -> list[MatchSuggestion]:
+    """Members whose active offers fit a request: the same category, the same
+    area first. Leaves out the one asking, members who cannot trade now, the
+    excluded (``_matching_excluded``) and, where either side asked for it, the
+    neighbours (members of the same area)."""
+    asker = listing.owner
+    offers = (
+        Listing.objects.filter(
+            community=listing.community,
+            kind=ListingKind.OFFER,
+            status=ListingStatus.ACTIVE,
+            category=listing.category,
+            owner__status__in=(Status.ACTIVE, Status.LEAVING),
+        )
+        .exclude(owner=asker)
+        .exclude(owner_id__in=_matching_excluded(community=listing.community))
+        .select_related("owner__user")
+        .order_by("-created_at")
+    )
+    by_member: dict[int, MatchSuggestion] = {}
+    for offer in offers:
+        same_area = asker.area_id is not None and offer.owner.area_id == asker.area_id
+        if same_area and (listing.not_for_neighbours or offer.not_for_neighbours):
+            continue
+        found = by_member.get(offer.owner_id)
+        if found is None:
+            by_member[offer.owner_id] = MatchSuggestion(offer.owner, [offer], same_area)
+        else:
+            found.offers.append(offer)
+    ranked = sorted(by_member.values(), key=lambda s: (not s.same_area, -len(s.offers)))
+    return ranked[:limit]

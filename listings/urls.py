@@ -17,6 +17,7 @@ urlpatterns = [
         views.listing_respond,
         name="respond",
     ),
+    path("c/<slug:slug>/listings/<int:listing_id>/match/", views.listing_match, name="match"),
     path("c/<slug:slug>/exchanges/", views.my_exchanges, name="exchanges"),
     path("c/<slug:slug>/moderation/", views.moderation, name="moderation"),
     path(

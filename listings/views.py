@@ -200,6 +200,11 @@ def listing_detail(request: HttpRequest, slug: str, listing_id: int) -> HttpResp
             "report_form": ListingReportForm()
             if membership is not None and ListingActor.OWNER not in kinds
             else None,
+            "suggestions": selectors.match_suggestions(listing=listing)
+            if ListingActor.COORDINATOR in kinds
+            and listing.kind == ListingKind.REQUEST
+            and listing.status == ListingStatus.ACTIVE
+            else [],
             "respond_form": ExchangeProposeForm()
             if membership is not None
             and ListingActor.OWNER not in kinds
@@ -519,3 +524,33 @@ def report_handle(request: HttpRequest, slug: str, report_id: int) -> HttpRespon
     services.listing_report_handle(actor=request.user, report=report)
     messages.success(request, _("The report is handled."))
     return redirect("listings:moderation", slug=slug)
+
+
+@login_required
+@require_POST
+def listing_match(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
+    """A coordinator puts a request to one of the suggested helpers."""
+    community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
+    listing = selectors.listing_of_community_get(
+        community=community, listing_id=listing_id, viewer=request.user
+    )
+    provider = account_selectors.membership_get(
+        community=community, membership_id=request.POST.get("provider")
+    )
+    try:
+        exchange = services.exchange_match(
+            actor=request.user,
+            provider=provider,
+            receiver=listing.owner,
+            description=listing.title,
+            listing=listing,
+        )
+    except DomainError as error:
+        messages.error(request, str(error))
+        return redirect("listings:detail", slug=slug, listing_id=listing.pk)
+    messages.success(
+        request,
+        _("Proposed to %(name)s. They can agree on the exchange page.")
+        % {"name": provider.user.display_name},
+    )
+    return redirect("listings:exchange", slug=slug, exchange_id=exchange.pk)

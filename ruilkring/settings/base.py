@@ -223,6 +223,10 @@ REST_FRAMEWORK = {
 }
 
 # The parts of `manage.py seed_demo`, in the order the apps depend on each other.
+# Where matching suggestions learn whom to leave out (listings.selectors):
+# dotted paths to functions f(community=) returning membership ids.
+RUILKRING_MATCHING_EXCLUDE: list[str] = []
+
 RUILKRING_DEMO_SEEDERS = [
     "accounts.demo.demo_seed",
     "ledger.demo.demo_seed",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("ledger.api_urls")),
+    path("api/v1/", include("listings.api_urls")),
     path("", include("accounts.urls")),
     path("", include("ledger.urls")),
     path("", include("listings.urls")),

@@ -1,0 +1,372 @@
+"""The listings' API under ``/api/v1/communities/<slug>/``: the same operations
+as the pages. Thin views: an input serializer, a selector or service, an
+output serializer. Amounts are integers in the community's minor unit."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors as account_selectors
+from accounts.models import Area
+from ledger.api import StrictIntegerField
+from listings import selectors, services
+from listings.models import (
+    DESCRIPTION_MAX,
+    MESSAGE_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    Category,
+    HelpType,
+    ListingKind,
+)
+from ruilkring.errors import InvalidInput
+
+PAGE_SIZE = 20
+
+
+def _member(request: Request, slug: str):
+    community, membership = account_selectors.community_for_member_get(user=request.user, slug=slug)
+    if membership is None:
+        raise PermissionDenied(_("You have no account in this circle."))
+    services.categories_ensure(community=community)
+    return community, membership
+
+
+def _category(community, category_id: int) -> Category:
+    category = selectors.categories_of(community=community).filter(pk=category_id).first()
+    if category is None:
+        raise InvalidInput(_("Choose one of this circle's categories."), field="category")
+    return category
+
+
+def _area(community, area_id: int | None) -> Area | None:
+    if area_id is None:
+        return None
+    area = Area.objects.filter(community=community, pk=area_id).first()
+    if area is None:
+        raise InvalidInput(_("Choose one of this circle's areas."), field="area")
+    return area
+
+
+class CategoryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, category: Category) -> str:
+        return category.name(translation.get_language())
+
+
+class ListingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    category = serializers.IntegerField(source="category_id")
+    help_type = serializers.CharField()
+    area = serializers.IntegerField(source="area_id", allow_null=True)
+    availability = serializers.CharField()
+    indicative_amount = serializers.IntegerField(allow_null=True)
+    indicative_per = serializers.CharField()
+    not_for_neighbours = serializers.BooleanField()
+    status = serializers.CharField()
+    expires_on = serializers.DateField()
+    owner = serializers.IntegerField(source="owner_id")
+    owner_name = serializers.CharField(source="owner.user.display_name")
+    created_at = serializers.DateTimeField()
+
+
+class ListingInput(serializers.Serializer):
+    title = serializers.CharField(max_length=TITLE_MAX)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX)
+    category = serializers.IntegerField()
+    help_type = serializers.ChoiceField(choices=HelpType.choices)
+    area = serializers.IntegerField(required=False, allow_null=True, default=None)
+    availability = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True
+    )
+    indicative_amount = StrictIntegerField(required=False, allow_null=True, default=None)
+    indicative_per = serializers.CharField(
+        max_length=60, required=False, default="", allow_blank=True
+    )
+    not_for_neighbours = serializers.BooleanField(required=False, default=False)
+
+
+def _listing_values(community, data: dict) -> dict:
+    return {
+        **{key: data[key] for key in ("title", "description", "help_type", "availability")},
+        "category": _category(community, data["category"]),
+        "area": _area(community, data["area"]),
+        "indicative_amount": data["indicative_amount"],
+        "indicative_per": data["indicative_per"],
+        "not_for_neighbours": data["not_for_neighbours"],
+    }
+
+
+class CategoryListApi(APIView):
+    """The community's categories, named in the reader's language."""
+
+    def get(self, request: Request, slug: str) -> Response:
+        community, _membership = _member(request, slug)
+        return Response(
+            CategoryOutput(selectors.categories_of(community=community), many=True).data
+        )
+
+
+class ListingListApi(APIView):
+    """Search the active listings (``q``, ``kind``, ``category``, ``help_type``,
+    ``area``, ``page``), newest first; or place one (POST)."""
+
+    class CreateInput(ListingInput):
+        kind = serializers.ChoiceField(choices=ListingKind.choices)
+
+    def get(self, request: Request, slug: str) -> Response:
+        community, _membership = _member(request, slug)
+        params = request.query_params
+
+        def number(name: str) -> int | None:
+            try:
+                return int(params[name])
+            except (KeyError, ValueError):
+                return None
+
+        search = selectors.ListingFilter(
+            text=params.get("q", "")[:200],
+            kind=params.get("kind", "") if params.get("kind") in ListingKind.values else "",
+            category=selectors.categories_of(community=community)
+            .filter(pk=number("category"))
+            .first(),
+            help_type=params.get("help_type", "")
+            if params.get("help_type") in HelpType.values
+            else "",
+            area=Area.objects.filter(community=community, pk=number("area")).first(),
+        )
+        page = Paginator(
+            selectors.listing_search(community=community, search=search), PAGE_SIZE
+        ).get_page(number("page"))
+        return Response(
+            {
+                "count": page.paginator.count,
+                "page": page.number,
+                "pages": page.paginator.num_pages,
+                "results": ListingOutput(page.object_list, many=True).data,
+            }
+        )
+
+    def post(self, request: Request, slug: str) -> Response:
+        community, membership = _member(request, slug)
+        data = self.CreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing = services.listing_create(
+            actor=request.user,
+            owner=membership,
+            kind=data.validated_data["kind"],
+            **_listing_values(community, data.validated_data),
+        )
+        return Response(ListingOutput(listing).data, status=status.HTTP_201_CREATED)
+
+
+class ListingDetailApi(APIView):
+    """One listing; PUT changes what it says (its owner, or a coordinator)."""
+
+    def get(self, request: Request, slug: str, listing_id: int) -> Response:
+        community, _membership = _member(request, slug)
+        listing = selectors.listing_of_community_get(
+            community=community, listing_id=listing_id, viewer=request.user
+        )
+        return Response(ListingOutput(listing).data)
+
+    def put(self, request: Request, slug: str, listing_id: int) -> Response:
+        community, _membership = _member(request, slug)
+        listing = selectors.listing_of_community_get(
+            community=community, listing_id=listing_id, viewer=request.user
+        )
+        data = ListingInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = services.listing_update(
+            actor=request.user, listing=listing, **_listing_values(community, data.validated_data)
+        )
+        return Response(ListingOutput(changed).data)
+
+
+class ListingStatusApi(APIView):
+    """Pause, show again, remove, restore (``status``, with ``note`` where a
+    coordinator needs a reason) or ``renew`` a listing."""
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.CharField(max_length=20)
+        note = serializers.CharField(
+            max_length=REASON_MAX, required=False, default="", allow_blank=True
+        )
+
+    def post(self, request: Request, slug: str, listing_id: int) -> Response:
+        community, _membership = _member(request, slug)
+        listing = selectors.listing_of_community_get(
+            community=community, listing_id=listing_id, viewer=request.user
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if data.validated_data["status"] == "renew":
+            changed = services.listing_renew(actor=request.user, listing=listing)
+        else:
+            changed = services.listing_status_change(
+                actor=request.user,
+                listing=listing,
+                to_status=data.validated_data["status"],
+                note=data.validated_data["note"],
+            )
+        return Response(ListingOutput(changed).data)
+
+
+class ListingReportApi(APIView):
+    """Tell the coordinators a listing does not belong here."""
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=REASON_MAX)
+
+    def post(self, request: Request, slug: str, listing_id: int) -> Response:
+        community, _membership = _member(request, slug)
+        listing = selectors.listing_of_community_get(
+            community=community, listing_id=listing_id, viewer=request.user
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.listing_report(
+            actor=request.user, listing=listing, reason=data.validated_data["reason"]
+        )
+        return Response({"id": report.pk}, status=status.HTTP_201_CREATED)
+
+
+class ExchangeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    listing = serializers.IntegerField(source="listing_id", allow_null=True)
+    provider = serializers.IntegerField(source="provider_id")
+    receiver = serializers.IntegerField(source="receiver_id")
+    description = serializers.CharField()
+    amount = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    payment_request = serializers.IntegerField(source="payment_request_id", allow_null=True)
+    transfer = serializers.IntegerField(source="transfer_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ListingRespondApi(APIView):
+    """Respond to a listing: this proposes an exchange to its owner."""
+
+    class InputSerializer(serializers.Serializer):
+        description = serializers.CharField(max_length=MESSAGE_MAX)
+
+    def post(self, request: Request, slug: str, listing_id: int) -> Response:
+        community, _membership = _member(request, slug)
+        listing = selectors.listing_of_community_get(
+            community=community, listing_id=listing_id, viewer=request.user
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        exchange = services.exchange_propose(
+            actor=request.user, listing=listing, description=data.validated_data["description"]
+        )
+        return Response(ExchangeOutput(exchange).data, status=status.HTTP_201_CREATED)
+
+
+class ExchangeListApi(APIView):
+    """My exchanges in this community, newest first."""
+
+    def get(self, request: Request, slug: str) -> Response:
+        _community, membership = _member(request, slug)
+        return Response(
+            ExchangeOutput(selectors.exchanges_of_member(member=membership), many=True).data
+        )
+
+
+class ExchangeDetailApi(APIView):
+    """One exchange with its messages and thank-you note (its members and coordinators)."""
+
+    class OutputSerializer(ExchangeOutput):
+        messages = serializers.SerializerMethodField()
+        thank_you = serializers.SerializerMethodField()
+
+        def get_messages(self, exchange) -> list[dict]:
+            return [
+                {"author": m.author.display_name, "body": m.body, "created_at": m.created_at}
+                for m in exchange.messages.select_related("author")
+            ]
+
+        def get_thank_you(self, exchange) -> str | None:
+            thank_you = selectors.exchange_thank_you(exchange=exchange)
+            return thank_you.body if thank_you else None
+
+    def get(self, request: Request, slug: str, exchange_id: int) -> Response:
+        community, _membership = _member(request, slug)
+        exchange = selectors.exchange_of_community_get(
+            community=community, exchange_id=exchange_id, viewer=request.user
+        )
+        return Response(self.OutputSerializer(exchange).data)
+
+
+class ExchangeStepApi(APIView):
+    """Take a step: ``status``, with ``amount`` (minor units) when reporting it
+    done or settling a dispute, and ``note`` where a reason is needed."""
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.CharField(max_length=20)
+        amount = StrictIntegerField(required=False, allow_null=True, default=None)
+        note = serializers.CharField(
+            max_length=REASON_MAX, required=False, default="", allow_blank=True
+        )
+
+    def post(self, request: Request, slug: str, exchange_id: int) -> Response:
+        community, _membership = _member(request, slug)
+        exchange = selectors.exchange_of_community_get(
+            community=community, exchange_id=exchange_id, viewer=request.user
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = services.exchange_step(
+            actor=request.user,
+            exchange=exchange,
+            to_status=data.validated_data["status"],
+            amount=data.validated_data["amount"],
+            note=data.validated_data["note"],
+        )
+        return Response(ExchangeOutput(changed).data)
+
+
+class ExchangeMessageApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        body = serializers.CharField(max_length=MESSAGE_MAX)
+
+    def post(self, request: Request, slug: str, exchange_id: int) -> Response:
+        community, _membership = _member(request, slug)
+        exchange = selectors.exchange_of_community_get(
+            community=community, exchange_id=exchange_id, viewer=request.user
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.exchange_message_post(
+            actor=request.user, exchange=exchange, body=data.validated_data["body"]
+        )
+        return Response({"id": message.pk}, status=status.HTTP_201_CREATED)
+
+
+class ExchangeThankApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        body = serializers.CharField(max_length=MESSAGE_MAX)
+
+    def post(self, request: Request, slug: str, exchange_id: int) -> Response:
+        community, _membership = _member(request, slug)
+        exchange = selectors.exchange_of_community_get(
+            community=community, exchange_id=exchange_id, viewer=request.user
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.exchange_thank(
+            actor=request.user, exchange=exchange, body=data.validated_data["body"]
+        )
+        return Response({"thank_you": data.validated_data["body"]}, status=status.HTTP_201_CREATED)

@@ -39,6 +39,22 @@ def _member(request: Request, slug: str):
     return community, membership
 
 
+def _listing(request: Request, slug: str, listing_id: int):
+    community, _membership = _member(request, slug)
+    listing = selectors.listing_of_community_get(
+        community=community, listing_id=listing_id, viewer=request.user
+    )
+    return community, listing
+
+
+def _exchange(request: Request, slug: str, exchange_id: int):
+    community, _membership = _member(request, slug)
+    exchange = selectors.exchange_of_community_get(
+        community=community, exchange_id=exchange_id, viewer=request.user
+    )
+    return community, exchange
+
+
 def _category(community, category_id: int) -> Category:
     category = selectors.categories_of(community=community).filter(pk=category_id).first()
     if category is None:
@@ -176,17 +192,11 @@ class ListingDetailApi(APIView):
     """One listing; PUT changes what it says (its owner, or a coordinator)."""
 
     def get(self, request: Request, slug: str, listing_id: int) -> Response:
-        community, _membership = _member(request, slug)
-        listing = selectors.listing_of_community_get(
-            community=community, listing_id=listing_id, viewer=request.user
-        )
+        _community, listing = _listing(request, slug, listing_id)
         return Response(ListingOutput(listing).data)
 
     def put(self, request: Request, slug: str, listing_id: int) -> Response:
-        community, _membership = _member(request, slug)
-        listing = selectors.listing_of_community_get(
-            community=community, listing_id=listing_id, viewer=request.user
-        )
+        community, listing = _listing(request, slug, listing_id)
         data = ListingInput(data=request.data)
         data.is_valid(raise_exception=True)
         changed = services.listing_update(
@@ -206,10 +216,7 @@ class ListingStatusApi(APIView):
         )
 
     def post(self, request: Request, slug: str, listing_id: int) -> Response:
-        community, _membership = _member(request, slug)
-        listing = selectors.listing_of_community_get(
-            community=community, listing_id=listing_id, viewer=request.user
-        )
+        _community, listing = _listing(request, slug, listing_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if data.validated_data["status"] == "renew":
@@ -231,10 +238,7 @@ class ListingReportApi(APIView):
         reason = serializers.CharField(max_length=REASON_MAX)
 
     def post(self, request: Request, slug: str, listing_id: int) -> Response:
-        community, _membership = _member(request, slug)
-        listing = selectors.listing_of_community_get(
-            community=community, listing_id=listing_id, viewer=request.user
-        )
+        _community, listing = _listing(request, slug, listing_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         report = services.listing_report(
@@ -263,10 +267,7 @@ class ListingRespondApi(APIView):
         description = serializers.CharField(max_length=MESSAGE_MAX)
 
     def post(self, request: Request, slug: str, listing_id: int) -> Response:
-        community, _membership = _member(request, slug)
-        listing = selectors.listing_of_community_get(
-            community=community, listing_id=listing_id, viewer=request.user
-        )
+        _community, listing = _listing(request, slug, listing_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         exchange = services.exchange_propose(
@@ -303,10 +304,7 @@ class ExchangeDetailApi(APIView):
             return thank_you.body if thank_you else None
 
     def get(self, request: Request, slug: str, exchange_id: int) -> Response:
-        community, _membership = _member(request, slug)
-        exchange = selectors.exchange_of_community_get(
-            community=community, exchange_id=exchange_id, viewer=request.user
-        )
+        _community, exchange = _exchange(request, slug, exchange_id)
         return Response(self.OutputSerializer(exchange).data)
 
 
@@ -322,10 +320,7 @@ class ExchangeStepApi(APIView):
         )
 
     def post(self, request: Request, slug: str, exchange_id: int) -> Response:
-        community, _membership = _member(request, slug)
-        exchange = selectors.exchange_of_community_get(
-            community=community, exchange_id=exchange_id, viewer=request.user
-        )
+        _community, exchange = _exchange(request, slug, exchange_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changed = services.exchange_step(
@@ -343,10 +338,7 @@ class ExchangeMessageApi(APIView):
         body = serializers.CharField(max_length=MESSAGE_MAX)
 
     def post(self, request: Request, slug: str, exchange_id: int) -> Response:
-        community, _membership = _member(request, slug)
-        exchange = selectors.exchange_of_community_get(
-            community=community, exchange_id=exchange_id, viewer=request.user
-        )
+        _community, exchange = _exchange(request, slug, exchange_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.exchange_message_post(
@@ -360,10 +352,7 @@ class ExchangeThankApi(APIView):
         body = serializers.CharField(max_length=MESSAGE_MAX)
 
     def post(self, request: Request, slug: str, exchange_id: int) -> Response:
-        community, _membership = _member(request, slug)
-        exchange = selectors.exchange_of_community_get(
-            community=community, exchange_id=exchange_id, viewer=request.user
-        )
+        _community, exchange = _exchange(request, slug, exchange_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.exchange_thank(

@@ -53,6 +53,24 @@ def _member_context(request: HttpRequest, slug: str):
     return community, membership
 
 
+def _listing_for(request: HttpRequest, slug: str, listing_id: int):
+    """The community and one of its listings, as the signed-in person may see it."""
+    community, _membership = _member_context(request, slug)
+    listing = selectors.listing_of_community_get(
+        community=community, listing_id=listing_id, viewer=request.user
+    )
+    return community, listing
+
+
+def _exchange_for(request: HttpRequest, slug: str, exchange_id: int):
+    """The community and one of its exchanges, for its members and coordinators."""
+    community, _membership = _member_context(request, slug)
+    exchange = selectors.exchange_of_community_get(
+        community=community, exchange_id=exchange_id, viewer=request.user
+    )
+    return community, exchange
+
+
 def _listing_values(data: dict) -> dict:
     return {
         "title": data["title"],
@@ -217,10 +235,7 @@ def listing_detail(request: HttpRequest, slug: str, listing_id: int) -> HttpResp
 @login_required
 @require_http_methods(["GET", "POST"])
 def listing_edit(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
-    community, _membership = _member_context(request, slug)
-    listing = selectors.listing_of_community_get(
-        community=community, listing_id=listing_id, viewer=request.user
-    )
+    community, listing = _listing_for(request, slug, listing_id)
     if not _viewer_kinds(request, listing):
         raise PermissionDenied(_("You can only change your own listings."))
     initial = {
@@ -260,10 +275,7 @@ def listing_edit(request: HttpRequest, slug: str, listing_id: int) -> HttpRespon
 @login_required
 @require_POST
 def listing_status(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
-    community, _membership = _member_context(request, slug)
-    listing = selectors.listing_of_community_get(
-        community=community, listing_id=listing_id, viewer=request.user
-    )
+    _community, listing = _listing_for(request, slug, listing_id)
     form = ListingStatusForm(request.POST)
     form.is_valid()
     try:
@@ -290,10 +302,7 @@ def listing_status(request: HttpRequest, slug: str, listing_id: int) -> HttpResp
 @login_required
 @require_POST
 def listing_report(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
-    community, _membership = _member_context(request, slug)
-    listing = selectors.listing_of_community_get(
-        community=community, listing_id=listing_id, viewer=request.user
-    )
+    _community, listing = _listing_for(request, slug, listing_id)
     form = ListingReportForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say what is wrong with the listing, so a coordinator can look."))
@@ -315,10 +324,7 @@ def listing_report(request: HttpRequest, slug: str, listing_id: int) -> HttpResp
 @login_required
 @require_POST
 def listing_respond(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
-    community, _membership = _member_context(request, slug)
-    listing = selectors.listing_of_community_get(
-        community=community, listing_id=listing_id, viewer=request.user
-    )
+    _community, listing = _listing_for(request, slug, listing_id)
     form = ExchangeProposeForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -402,10 +408,7 @@ def _step_actions(*, exchange: Exchange, parties: set[str]) -> list[StepAction]:
 
 @login_required
 def exchange_detail(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
-    community, _membership = _member_context(request, slug)
-    exchange = selectors.exchange_of_community_get(
-        community=community, exchange_id=exchange_id, viewer=request.user
-    )
+    community, exchange = _exchange_for(request, slug, exchange_id)
     parties = selectors.exchange_parties(actor=request.user, exchange=exchange)
     thank_you = selectors.exchange_thank_you(exchange=exchange)
     is_receiver = ExchangeParty.RECEIVER in parties
@@ -436,10 +439,7 @@ def exchange_detail(request: HttpRequest, slug: str, exchange_id: int) -> HttpRe
 @login_required
 @require_POST
 def exchange_step(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
-    community, _membership = _member_context(request, slug)
-    exchange = selectors.exchange_of_community_get(
-        community=community, exchange_id=exchange_id, viewer=request.user
-    )
+    community, exchange = _exchange_for(request, slug, exchange_id)
     form = ExchangeStepForm(request.POST, community=community)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -466,10 +466,7 @@ def exchange_step(request: HttpRequest, slug: str, exchange_id: int) -> HttpResp
 @login_required
 @require_POST
 def exchange_message(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
-    community, _membership = _member_context(request, slug)
-    exchange = selectors.exchange_of_community_get(
-        community=community, exchange_id=exchange_id, viewer=request.user
-    )
+    _community, exchange = _exchange_for(request, slug, exchange_id)
     form = ExchangeMessageForm(request.POST)
     try:
         if not form.is_valid():
@@ -485,10 +482,7 @@ def exchange_message(request: HttpRequest, slug: str, exchange_id: int) -> HttpR
 @login_required
 @require_POST
 def exchange_thank(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
-    community, _membership = _member_context(request, slug)
-    exchange = selectors.exchange_of_community_get(
-        community=community, exchange_id=exchange_id, viewer=request.user
-    )
+    _community, exchange = _exchange_for(request, slug, exchange_id)
     form = ThankYouForm(request.POST)
     try:
         if not form.is_valid():

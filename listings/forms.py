@@ -79,7 +79,7 @@ class ListingForm(forms.Form):
         required=False,
         help_text=_(
             "Many people find it hard to say no to the people next door. With this, "
-            "your neighbours are not suggested to you, and you are not suggested to them."
+            "members of your own area are not suggested to you, and you not to them."
         ),
     )
 

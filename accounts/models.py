@@ -309,3 +309,79 @@ class MembershipEvent(models.Model):
     @property
     def to_label(self) -> str:
         return self._label(self.to_value)
+
+
+class NotificationChannel(models.TextChoices):
+    NOW = "now", _("Mail me straight away")
+    DIGEST = "digest", _("Mail me once a week, with the rest")
+    NONE = "none", _("No mail; I look on the site")
+
+
+class Notification(models.Model):
+    """Something a person should know, in their inbox on the site; written in
+    their language when it happened. Mailed now, in the weekly digest, or not,
+    as they chose for its kind."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("for"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    community = models.ForeignKey(
+        Community,
+        verbose_name=_("community"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # Set once it went out by mail, alone or in a digest; a "none" notification keeps it empty.
+    mailed_at = models.DateTimeField(_("mailed"), null=True, blank=True)
+    channel = models.CharField(
+        _("mail"),
+        max_length=10,
+        choices=NotificationChannel.choices,
+        default=NotificationChannel.NOW,
+    )
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="accounts_notification_inbox"),
+            models.Index(
+                fields=["user"],
+                condition=models.Q(channel="digest", mailed_at__isnull=True),
+                name="accounts_notification_digest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class NotificationPreference(models.Model):
+    """How one person wants to hear about one kind of notification."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("person"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    channel = models.CharField(_("mail"), max_length=10, choices=NotificationChannel.choices)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind"], name="accounts_one_preference_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.channel}"

@@ -17,6 +17,7 @@ from accounts.models import (
     Community,
     Membership,
     MembershipEvent,
+    Notification,
     Role,
     Status,
     User,
@@ -230,3 +231,14 @@ def observer_overview() -> list[CommunityAggregate]:
         )
         for community in communities
     ]
+
+
+def notifications_of(*, user: User) -> QuerySet[Notification]:
+    """A person's inbox, newest first."""
+    return Notification.objects.filter(user=user).select_related("community")
+
+
+def notifications_unread_count(*, user: User) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

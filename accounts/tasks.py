@@ -15,3 +15,11 @@ def email_deliver(
     if html:
         message.attach_alternative(html, "text/html")
     message.send()
+
+
+@shared_task
+def notifications_digest() -> int:
+    """Mail everyone the notifications they chose to get once a week."""
+    from accounts.notifications import notifications_digest_send  # imports this module
+
+    return notifications_digest_send()

@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("my-communities/", views.my_communities, name="my_communities"),
+    path("notifications/", views.notifications, name="notifications"),
     path("communities/", views.community_list, name="community_list"),
     path("communities/new/", views.community_create, name="community_create"),
     path("communities/<slug:slug>/apply/", views.community_apply, name="community_apply"),

@@ -25,7 +25,13 @@ from accounts.forms import (
     MembershipStatusForm,
     SelfStatusForm,
 )
-from accounts.models import Role, Status
+from accounts.models import NotificationChannel, Role, Status
+from accounts.notifications import (
+    NOTIFICATION_KINDS,
+    notification_channel,
+    notification_preference_set,
+    notifications_mark_read,
+)
 from accounts.units import amount_format
 from ruilkring.errors import DomainError
 
@@ -342,3 +348,37 @@ def language_set(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         services.user_language_set(user=request.user, language=language)
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The inbox, newest first; opening it marks everything read. Below it, the
+    choice of mail per kind of notification."""
+    if request.method == "POST":
+        for kind in NOTIFICATION_KINDS:
+            notification_preference_set(
+                user=request.user, kind=kind, channel=request.POST.get(f"channel-{kind}", "")
+            )
+        messages.success(request, _("Your choices are saved."))
+        return redirect("accounts:notifications")
+    page = Paginator(selectors.notifications_of(user=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    unread = {n.pk for n in page.object_list if n.read_at is None}
+    notifications_mark_read(user=request.user)
+    kinds = [
+        (kind, label, notification_channel(user=request.user, kind=kind))
+        for kind, (label, _default) in NOTIFICATION_KINDS.items()
+    ]
+    return render(
+        request,
+        "accounts/notifications.html",
+        {
+            "page": page,
+            "unread": unread,
+            "kinds": kinds,
+            "channels": NotificationChannel.choices,
+            "unread_notifications": 0,
+        },
+    )

@@ -23,7 +23,7 @@ from ledger.services import (
     transfer_create,
     transfer_reverse,
 )
-from listings import selectors
+from listings import notifications, selectors
 from listings.categories import DEFAULT_CATEGORIES
 from listings.models import (
     AVAILABILITY_MAX,
@@ -327,6 +327,7 @@ def listing_status_change(
         ListingEvent.objects.create(
             listing=locked, actor=actor, from_status=from_status, to_status=to_status, note=note
         )
+        notifications.listing_step_notify(listing=locked, actor=actor, note=note)
     return locked
 
 
@@ -435,6 +436,7 @@ def exchange_propose(*, actor: User, listing: Listing, description: str) -> Exch
             description=description,
         )
         _exchange_event(exchange, actor=actor, role=ExchangeParty.PROPOSER, from_status="")
+        notifications.exchange_new_notify(exchange=exchange, actor=actor)
     return exchange
 
 
@@ -477,6 +479,7 @@ def exchange_match(
             description=description,
         )
         _exchange_event(exchange, actor=actor, role=ExchangeParty.COORDINATOR, from_status="")
+        notifications.exchange_new_notify(exchange=exchange, actor=actor)
     return exchange
 
 
@@ -570,6 +573,7 @@ def exchange_step(
             _exchange_event(
                 locked, actor=None, role=ExchangeParty.SYSTEM, from_status=ExchangeStatus.DONE
             )
+        notifications.exchange_step_notify(exchange=locked, actor=actor, note=note)
     return locked
 
 
@@ -685,7 +689,10 @@ def exchange_message_post(*, actor: User, exchange: Exchange, body: str) -> Exch
     """Add a message to an exchange's thread: its two members and coordinators."""
     selectors.exchange_parties(actor=actor, exchange=exchange)  # NotFound for outsiders
     body = _exchange_text(body, field="body", label=_("message"))
-    return ExchangeMessage.objects.create(exchange=exchange, author=actor, body=body)
+    with transaction.atomic():
+        message = ExchangeMessage.objects.create(exchange=exchange, author=actor, body=body)
+        notifications.exchange_message_notify(exchange=exchange, actor=actor, body=body)
+    return message
 
 
 def exchange_thank(*, actor: User, exchange: Exchange, body: str) -> ThankYou:
@@ -700,7 +707,9 @@ def exchange_thank(*, actor: User, exchange: Exchange, body: str) -> ThankYou:
     body = _exchange_text(body, field="body", label=_("thank-you note"))
     try:
         with transaction.atomic():
-            return ThankYou.objects.create(exchange=exchange, body=body)
+            thank_you = ThankYou.objects.create(exchange=exchange, body=body)
+            notifications.exchange_thanks_notify(exchange=exchange, body=body)
+            return thank_you
     except IntegrityError as exc:
         raise TransitionNotAllowed(_("You have already said thank you for this exchange.")) from exc
 

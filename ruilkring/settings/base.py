@@ -10,6 +10,7 @@ jobs on an embedded broker, so nothing needs installing.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -212,6 +213,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "listings.tasks.exchange_payments_sync",
         "schedule": 5 * 60,
     },
+    "notifications-digest": {
+        "task": "accounts.tasks.notifications_digest",
+        "schedule": crontab(day_of_week="monday", hour=8, minute=0),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -239,6 +244,8 @@ RUILKRING_ACCESSIBILITY_STATEMENT_URL = env(
 )
 # The name the instance shows in the header, for example the municipality's.
 RUILKRING_SITE_NAME = env("DJANGO_SITE_NAME", default="Ruilkring")
+# The site's address, for links in mail (for example https://ruilkring.example.nl).
+RUILKRING_SITE_URL = env("DJANGO_SITE_URL", default="").rstrip("/")
 # An extra stylesheet with the instance's own NL Design System theme tokens.
 RUILKRING_THEME_CSS_URL = env("DJANGO_THEME_CSS_URL", default="")
 

@@ -7,7 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AmountField
-from accounts.models import Area, Community
+from accounts.models import Area, Community, Membership, Status
 from listings.models import (
     AVAILABILITY_MAX,
     DESCRIPTION_MAX,
@@ -19,6 +19,11 @@ from listings.models import (
     ListingKind,
 )
 from listings.selectors import ListingFilter, categories_of
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, membership: Membership) -> str:
+        return membership.user.display_name
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
@@ -83,8 +88,27 @@ class ListingForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, community: Community, editing: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        community: Community,
+        editing: bool = False,
+        for_others: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        if for_others:
+            # A coordinator can place a listing for a member who is not online.
+            self.fields["owner"] = MemberChoiceField(
+                label=_("For whom?"),
+                queryset=Membership.objects.filter(
+                    community=community, status__in=(Status.ACTIVE, Status.LEAVING)
+                )
+                .select_related("user")
+                .order_by("user__display_name"),
+                help_text=_("As coordinator you can place it for a member who is not online."),
+            )
+            self.order_fields(["owner"])
         self.fields["category"].queryset = categories_of(community=community)
         self.fields["area"].queryset = Area.objects.filter(community=community).order_by("name")
         self.fields["indicative_amount"].community = community

@@ -127,13 +127,16 @@ def listing_new(request: HttpRequest, slug: str) -> HttpResponse:
     community, membership = _member_context(request, slug)
     if membership is None:
         raise PermissionDenied(_("Only members of this circle can place listings."))
-    initial = {"kind": request.GET.get("kind", ListingKind.OFFER)}
-    form = ListingForm(request.POST or None, initial=initial, community=community)
+    initial = {"kind": request.GET.get("kind", ListingKind.OFFER), "owner": membership}
+    coordinator = account_selectors.user_is_coordinator(user=request.user, community=community)
+    form = ListingForm(
+        request.POST or None, initial=initial, community=community, for_others=coordinator
+    )
     if request.method == "POST" and form.is_valid():
         try:
             listing = services.listing_create(
                 actor=request.user,
-                owner=membership,
+                owner=form.cleaned_data.get("owner") or membership,
                 kind=form.cleaned_data["kind"],
                 **_listing_values(form.cleaned_data),
             )

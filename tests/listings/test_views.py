@@ -146,3 +146,42 @@ def test_an_unknown_status_or_renewing_a_removed_listing_changes_nothing(
     response = as_anna.post(url("status", circle, listing.pk), {"status": "renew"}, follow=True)
     assert "cannot be renewed" in response.content.decode()
     assert Listing.objects.get(pk=listing.pk).status == ListingStatus.REMOVED
+
+
+def test_a_coordinator_places_a_request_for_a_member_who_is_not_online(
+    client, anna, coordinator, circle, garden
+):
+    client.force_login(coordinator)
+    page = client.get(url("new", circle)).content.decode()
+    assert "For whom?" in page and "Anna" in page
+    client.post(
+        url("new", circle),
+        {
+            "owner": anna.pk,
+            "kind": "request",
+            "title": "Boodschappen op dinsdag",
+            "description": "Anna heeft geen computer.",
+            "category": garden.pk,
+            "help_type": "practical",
+        },
+    )
+    listing = Listing.objects.get()
+    assert (listing.owner, listing.created_by) == (anna, coordinator)
+
+
+def test_a_member_sees_no_choice_of_owner_and_cannot_slip_one_in(
+    as_anna, anna, bram, circle, garden
+):
+    assert "For whom?" not in as_anna.get(url("new", circle)).content.decode()
+    as_anna.post(
+        url("new", circle),
+        {
+            "owner": bram.pk,
+            "kind": "offer",
+            "title": "Tuinhulp",
+            "description": "x",
+            "category": garden.pk,
+            "help_type": "practical",
+        },
+    )
+    assert Listing.objects.get().owner == anna

@@ -35,6 +35,13 @@ def _member(request: Request, slug: str):
     community, membership = account_selectors.community_for_member_get(user=request.user, slug=slug)
     if membership is None:
         raise PermissionDenied(_("You have no account in this circle."))
+    return community, membership
+
+
+def _member_choosing(request: Request, slug: str):
+    """Like ``_member``, for the calls that show or choose categories: a circle
+    gets its default categories the first time it needs them."""
+    community, membership = _member(request, slug)
     services.categories_ensure(community=community)
     return community, membership
 
@@ -129,7 +136,7 @@ class CategoryListApi(APIView):
     """The community's categories, named in the reader's language."""
 
     def get(self, request: Request, slug: str) -> Response:
-        community, _membership = _member(request, slug)
+        community, _membership = _member_choosing(request, slug)
         return Response(
             CategoryOutput(selectors.categories_of(community=community), many=True).data
         )
@@ -143,7 +150,7 @@ class ListingListApi(APIView):
         kind = serializers.ChoiceField(choices=ListingKind.choices)
 
     def get(self, request: Request, slug: str) -> Response:
-        community, _membership = _member(request, slug)
+        community, _membership = _member_choosing(request, slug)
         params = request.query_params
 
         def number(name: str) -> int | None:
@@ -176,7 +183,7 @@ class ListingListApi(APIView):
         )
 
     def post(self, request: Request, slug: str) -> Response:
-        community, membership = _member(request, slug)
+        community, membership = _member_choosing(request, slug)
         data = self.CreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         listing = services.listing_create(

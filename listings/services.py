@@ -86,6 +86,13 @@ def _text(value: str, *, field: str, label: str, limit: int, required: bool) -> 
     return value
 
 
+def _positive_amount(amount: object, *, field: str, message: str) -> int:
+    """A whole number of minor units above zero and within the ledger's maximum."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
+        raise InvalidInput(message, field=field)
+    return amount
+
+
 def _listing_fields(
     *,
     community: Community,
@@ -104,14 +111,11 @@ def _listing_fields(
         raise InvalidInput(_("Choose what kind of help this is."), field="help_type")
     if area is not None and area.community_id != community.pk:
         raise InvalidInput(_("Choose one of this circle's areas."), field="area")
-    if indicative_amount is not None and (
-        not isinstance(indicative_amount, int)
-        or isinstance(indicative_amount, bool)
-        or not 0 < indicative_amount <= MAX_AMOUNT
-    ):
-        raise InvalidInput(
-            _("The indicative amount must be more than zero, or left empty."),
+    if indicative_amount is not None:
+        _positive_amount(
+            indicative_amount,
             field="indicative_amount",
+            message=_("The indicative amount must be more than zero, or left empty."),
         )
     title = _text(title, field="title", label=_("title"), limit=TITLE_MAX, required=True)
     description = _text(
@@ -605,9 +609,9 @@ def _exchange_money(
     to_status = exchange.status
     request = exchange.payment_request
     if to_status == ExchangeStatus.DONE:
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise InvalidInput(_("Say how much the help was worth."), field="amount")
-        exchange.amount = amount
+        exchange.amount = _positive_amount(
+            amount, field="amount", message=_("Say how much the help was worth.")
+        )
         exchange.payment_request = payment_request_create(
             actor=actor,
             community=exchange.community,
@@ -626,8 +630,9 @@ def _exchange_money(
     elif to_status == ExchangeStatus.PAID and exchange.transfer_id is None:
         # A coordinator settles a dispute over an unpaid exchange (one that was
         # paid stays paid as it was; cancelling it reverses the payment).
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise InvalidInput(_("Say how much the receiver pays."), field="amount")
+        amount = _positive_amount(
+            amount, field="amount", message=_("Say how much the receiver pays.")
+        )
         exchange.transfer = transfer_create(
             actor=actor,
             community=exchange.community,

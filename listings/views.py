@@ -48,9 +48,7 @@ PAGE_SIZE = 20
 
 def _member_context(request: HttpRequest, slug: str):
     """The community and the signed-in person's membership (404 for outsiders)."""
-    community, membership = account_selectors.community_for_member_get(user=request.user, slug=slug)
-    services.categories_ensure(community=community)
-    return community, membership
+    return account_selectors.community_for_member_get(user=request.user, slug=slug)
 
 
 def _listing_for(request: HttpRequest, slug: str, listing_id: int):
@@ -88,6 +86,7 @@ def _listing_values(data: dict) -> dict:
 @login_required
 def listing_list(request: HttpRequest, slug: str) -> HttpResponse:
     community, membership = _member_context(request, slug)
+    services.categories_ensure(community=community)
     form = ListingSearchForm(request.GET or None, community=community)
     found = selectors.listing_search(community=community, search=form.search())
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -127,6 +126,7 @@ def listing_new(request: HttpRequest, slug: str) -> HttpResponse:
     community, membership = _member_context(request, slug)
     if membership is None:
         raise PermissionDenied(_("Only members of this circle can place listings."))
+    services.categories_ensure(community=community)
     initial = {"kind": request.GET.get("kind", ListingKind.OFFER), "owner": membership}
     coordinator = account_selectors.user_is_coordinator(user=request.user, community=community)
     form = ListingForm(

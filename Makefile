@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 HARNESS := $(PY) tests/harness.py --
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench bench-ledger bench-listings lint format messages clean check-python
+.PHONY: help run test bench bench-ledger bench-listings bench-reciprocity-report lint format messages clean check-python
 
 help:
 	@echo "make run    start the site with demo data on http://127.0.0.1:8000"
@@ -64,12 +64,18 @@ test-with-services:
 bench: $(DEV_STAMP)
 	$(HARNESS) $(PY) -m pytest tests/perf -p no:cacheprovider -o addopts="" -s
 	$(MAKE) --no-print-directory bench-listings
+	$(MAKE) --no-print-directory bench-reciprocity-report
 	$(MAKE) --no-print-directory bench-ledger
 
 # Listing search with filters over 100,000 listings in 50 communities, on a
 # private PostgreSQL; about a minute. Writes var/bench/listings.json.
 bench-listings: $(DEV_STAMP)
 	$(PY) -m tests.perf.listings_bench
+
+# The reciprocity report on an export of 100,000 payments, without a database;
+# a few seconds. Writes var/bench/reciprocity_report.json.
+bench-reciprocity-report: $(DEV_STAMP)
+	$(PY) -m tests.perf.reciprocity_report_bench
 
 # Transfers per second of the ledger next to django-hordak and the commit floor,
 # on a private PostgreSQL with fsync and synchronous_commit on (not the harness's);

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import services
-from accounts.models import Area, Community, Membership, Status, UnitKind, User
+from accounts.models import (
+    Area,
+    Community,
+    Membership,
+    MembershipEvent,
+    Status,
+    UnitKind,
+    User,
+)
 
 DEMO_PASSWORD = "ruilkring-demo"  # noqa: S105 - printed on purpose, for the demo logins
 DEMO_DOMAIN = "ruilkring.demo"
@@ -131,6 +141,9 @@ COMMUNITIES = [
 ]
 
 MEMBERS_PER_COMMUNITY = 30
+# Members who joined only weeks ago: too new for any signal about them.
+NEWCOMERS = 3
+FOUNDED = timezone.make_aware(datetime(2021, 9, 1))
 # A few memberships in other states, so every page has something to show.
 STATUS_MIX = [Status.APPLIED] * 3 + [Status.LEAVING] + [Status.SUSPENDED] + [Status.LEFT]
 
@@ -179,11 +192,18 @@ def _community(spec: DemoCommunity, admin: User, coordinator: User) -> Community
     )
     for area in spec.areas:
         services.area_create(actor=admin, community=community, name=area)
+    _backdate(Membership.objects.get(community=community, user=coordinator), 1500)
     return community
 
 
 def _join(
-    *, user: User, community: Community, coordinator: User, area: Area | None, status: str
+    *,
+    user: User,
+    community: Community,
+    coordinator: User,
+    area: Area | None,
+    status: str,
+    days_ago: int,
 ) -> None:
     if Membership.objects.filter(user=user, community=community).exists():
         return
@@ -216,6 +236,27 @@ def _join(
             to_status=Status.LEFT,
             reason="Verhuisd naar Zwolle.",
         )
+    _backdate(membership, days_ago)
+
+
+def demo_island_area(community: Community) -> Area | None:
+    """The demo area whose members trade only with each other (the last by name)."""
+    return community.areas.order_by("-name").first()
+
+
+def _backdate(membership: Membership, days_ago: int) -> None:
+    """The demo circles ran on paper before they came here: their members
+    joined months or years ago. Dates the application and admission (and
+    their history rows) back, so that "member since" and every measure that
+    depends on it look as they would in a circle with a past."""
+    joined = timezone.now() - timedelta(days=days_ago)
+    changes = {"applied_at": joined - timedelta(days=3), "joined_at": joined}
+    if membership.status == Status.ACTIVE:
+        changes["status_changed_at"] = joined
+    Membership.objects.filter(pk=membership.pk).update(**changes)
+    # Applying and being admitted; a later step (leaving, a pause) stays recent.
+    first_two = MembershipEvent.objects.filter(membership=membership).order_by("pk")[:2]
+    MembershipEvent.objects.filter(pk__in=[e.pk for e in first_two]).update(created_at=joined)
 
 
 @transaction.atomic
@@ -258,15 +299,20 @@ def demo_seed() -> dict[str, str]:
         if index == 1:
             # Anna belongs to both circles; a few Bossche members also joined Utrecht.
             people.append(member)
+        Community.objects.filter(pk=community.pk, created_at__gt=FOUNDED).update(created_at=FOUNDED)
+        newcomers = len(people) - len(STATUS_MIX) - NEWCOMERS
         for position, person in enumerate(people):
             late = position >= len(people) - len(STATUS_MIX) and person != member
             status = STATUS_MIX[len(people) - 1 - position] if late else Status.ACTIVE
+            # Most members joined a year or two ago; a few are new this autumn.
+            days_ago = rng.randint(20, 60) if newcomers <= position else rng.randint(400, 800)
             _join(
                 user=person,
                 community=community,
                 coordinator=coordinator,
                 area=rng.choice([*areas, None]),
                 status=status,
+                days_ago=days_ago,
             )
     return {
         "member": member.email,

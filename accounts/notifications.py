@@ -30,6 +30,7 @@ from accounts.models import (
     NotificationPreference,
     User,
 )
+from accounts.selectors import user_coordinates_somewhere
 from accounts.tasks import email_deliver
 
 
@@ -73,12 +74,30 @@ def membership_event_notify(*, event: MembershipEvent) -> None:
 
 # kind -> (label for the preferences page, channel when a person chose none)
 NOTIFICATION_KINDS: dict[str, tuple[str | Promise, str]] = {}
+# Kinds only a coordinator ever gets; members do not see them among their choices.
+COORDINATOR_KINDS: set[str] = set()
 
 
 def notification_kind_register(
-    kind: str, label: str | Promise, default: str = NotificationChannel.NOW
+    kind: str,
+    label: str | Promise,
+    default: str = NotificationChannel.NOW,
+    *,
+    for_coordinators: bool = False,
 ) -> None:
     NOTIFICATION_KINDS[kind] = (label, default)
+    if for_coordinators:
+        COORDINATOR_KINDS.add(kind)
+
+
+def notification_kinds_for(*, user: User) -> list[tuple[str, str | Promise]]:
+    """The kinds ``user`` can choose mail for: (kind, label), in registration order."""
+    coordinates = user_coordinates_somewhere(user=user)
+    return [
+        (kind, label)
+        for kind, (label, _default) in NOTIFICATION_KINDS.items()
+        if coordinates or kind not in COORDINATOR_KINDS
+    ]
 
 
 def notification_channel(*, user: User, kind: str) -> str:

@@ -87,6 +87,16 @@ def user_is_coordinator(*, user: User, community: Community) -> bool:
     ).exists()
 
 
+def user_coordinates_somewhere(*, user: User) -> bool:
+    """An active coordinator of any community (or a site administrator)."""
+    return (
+        user.is_superuser
+        or Membership.objects.filter(
+            user=user, role=Role.COORDINATOR, status=Status.ACTIVE
+        ).exists()
+    )
+
+
 def memberships_of_user(*, user: User) -> QuerySet[Membership]:
     """A person's memberships in every community, newest status first."""
     return (

@@ -27,8 +27,8 @@ from accounts.forms import (
 )
 from accounts.models import NotificationChannel, Role, Status
 from accounts.notifications import (
-    NOTIFICATION_KINDS,
     notification_channel,
+    notification_kinds_for,
     notification_preference_set,
     notifications_mark_read,
 )
@@ -356,7 +356,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     """The inbox, newest first; opening it marks everything read. Below it, the
     choice of mail per kind of notification."""
     if request.method == "POST":
-        for kind in NOTIFICATION_KINDS:
+        for kind, _label in notification_kinds_for(user=request.user):
             notification_preference_set(
                 user=request.user, kind=kind, channel=request.POST.get(f"channel-{kind}", "")
             )
@@ -369,7 +369,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     notifications_mark_read(user=request.user)
     kinds = [
         (kind, label, notification_channel(user=request.user, kind=kind))
-        for kind, (label, _default) in NOTIFICATION_KINDS.items()
+        for kind, label in notification_kinds_for(user=request.user)
     ]
     return render(
         request,

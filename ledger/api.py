@@ -77,6 +77,8 @@ class TransferOutput(serializers.Serializer):
     memo = serializers.CharField()
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
+    # The date on a paper cheque entered later; null for payments made here.
+    occurred_on = serializers.DateField(allow_null=True)
     reverses = serializers.IntegerField(source="reverses_id", allow_null=True)
     entries = serializers.SerializerMethodField()
 
@@ -119,6 +121,7 @@ class MyStatementApi(APIView):
         kind = serializers.CharField(source="transfer.kind")
         memo = serializers.CharField(source="transfer.memo")
         created_at = serializers.DateTimeField(source="transfer.created_at")
+        occurred_on = serializers.DateField(source="transfer.occurred_on", allow_null=True)
         amount = serializers.IntegerField(source="entry.amount")
         balance_after = serializers.IntegerField(source="entry.balance_after")
         counterparties = serializers.ListField(child=serializers.CharField())
@@ -297,6 +300,7 @@ class ChequeBatchApi(APIView):
             payee_account = serializers.IntegerField()
             amount = StrictIntegerField()
             memo = serializers.CharField(max_length=500, allow_blank=True, default="")
+            occurred_on = serializers.DateField(required=False, allow_null=True, default=None)
 
         lines = LineSerializer(many=True, allow_empty=False)
         declared_total = StrictIntegerField()
@@ -329,6 +333,7 @@ class ChequeBatchApi(APIView):
                     payee=account(line["payee_account"]),
                     amount=line["amount"],
                     memo=line["memo"],
+                    occurred_on=line["occurred_on"],
                 )
                 for line in data.validated_data["lines"]
             ],

@@ -145,10 +145,15 @@ class ChequeBatchForm(IdempotentForm):
                 max_length=500,
                 required=False,
             )
+            self.fields[f"date_{number}"] = forms.DateField(
+                label=_("Date on the cheque"),
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
 
     def row_fields(self):
         return [
-            [self[f"{name}_{number}"] for name in ("payer", "payee", "amount", "memo")]
+            [self[f"{name}_{number}"] for name in ("payer", "payee", "amount", "memo", "date")]
             for number in range(1, self.rows + 1)
         ]
 
@@ -158,7 +163,8 @@ class ChequeBatchForm(IdempotentForm):
         for number in range(1, self.rows + 1):
             values = [cleaned.get(f"{name}_{number}") for name in ("payer", "payee", "amount")]
             memo = cleaned.get(f"memo_{number}") or ""
-            if not any(values) and not memo:
+            occurred_on = cleaned.get(f"date_{number}")
+            if not any(values) and not memo and not occurred_on:
                 continue
             if not all(values):
                 self.add_error(
@@ -166,7 +172,7 @@ class ChequeBatchForm(IdempotentForm):
                     _("Fill in who paid, who was paid and the amount, or leave the row empty."),
                 )
                 continue
-            lines.append((number, *values, memo))
+            lines.append((number, *values, memo, occurred_on))
         if not lines and not self.errors:
             raise forms.ValidationError(_("Fill in at least one cheque."))
         cleaned["lines"] = lines

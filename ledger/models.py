@@ -173,6 +173,10 @@ class Transfer(models.Model):
         db_index=False,
     )
     created_at = models.DateTimeField(_("when"), default=timezone.now)
+    # The day the exchange happened, when it was recorded later: the date on a
+    # paper cheque typed in after a meeting. Empty means the day it was
+    # recorded (created_at), which is every payment made on the site.
+    occurred_on = models.DateField(_("date of the exchange"), null=True, blank=True)
     # The client's key for this request: a retry with the same key and the same
     # request returns this transfer instead of making a second one.
     idempotency_key = models.CharField(_("idempotency key"), max_length=100)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.template.loader import render_to_string
@@ -530,6 +530,7 @@ def _transfer_write(
                 request_fingerprint=fingerprint,
                 reverses_id=None,
                 batch_id=None,
+                occurred_on=None,
             )
             transfer.community, transfer.created_by = community, actor
             return transfer
@@ -589,12 +590,36 @@ def _with_key_race_handled(
 
 @dataclass(frozen=True)
 class ChequeLine:
-    """One paper cheque: who gave, who received, how much, for what."""
+    """One paper cheque: who gave, who received, how much, for what, and when.
+
+    ``occurred_on`` is the date on the cheque; without it the exchange counts
+    as happening on the day it is recorded.
+    """
 
     payer: Account
     payee: Account
     amount: int
     memo: str
+    occurred_on: date | None = None
+
+
+# A cheque older than this is almost certainly a typing error in the year.
+CHEQUE_MAX_AGE_DAYS = 5 * 366
+
+
+def _cheque_date_check(*, community: Community, occurred_on: date | None) -> None:
+    if occurred_on is None:
+        return
+    today = timezone.localdate()
+    if occurred_on > today:
+        raise InvalidInput(
+            _("The date on the cheque is in the future. Check the date."), field="lines"
+        )
+    if (today - occurred_on).days > CHEQUE_MAX_AGE_DAYS:
+        raise InvalidInput(
+            _("The date on the cheque is more than five years ago. Check the year."),
+            field="lines",
+        )
 
 
 def transfer_batch_create(
@@ -621,6 +646,7 @@ def transfer_batch_create(
     for number, line in enumerate(lines, start=1):
         try:
             _amount_check(line.amount)
+            _cheque_date_check(community=community, occurred_on=line.occurred_on)
             _pair_check(
                 actor=actor,
                 community=community,
@@ -649,7 +675,11 @@ def transfer_batch_create(
         )
 
     fingerprint = _fingerprint(
-        lines=[(line.payer.pk, line.payee.pk, line.amount, line.memo.strip()) for line in lines],
+        lines=[
+            (line.payer.pk, line.payee.pk, line.amount, line.memo.strip())
+            + ((line.occurred_on.isoformat(),) if line.occurred_on else ())
+            for line in lines
+        ],
         total=declared_total,
         note=note.strip(),
         actor=actor.pk,
@@ -685,6 +715,7 @@ def transfer_batch_create(
                 idempotency_key=f"{key}:{number}",
                 request_fingerprint=fingerprint,
                 batch=batch,
+                occurred_on=line.occurred_on,
             )
             _journal(
                 transfer=transfer,

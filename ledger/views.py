@@ -423,8 +423,10 @@ def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
                 actor=request.user,
                 community=community,
                 lines=[
-                    services.ChequeLine(payer=payer, payee=payee, amount=amount, memo=memo)
-                    for _number, payer, payee, amount, memo in data["lines"]
+                    services.ChequeLine(
+                        payer=payer, payee=payee, amount=amount, memo=memo, occurred_on=occurred_on
+                    )
+                    for _number, payer, payee, amount, memo, occurred_on in data["lines"]
                 ],
                 declared_total=data["declared_total"],
                 idempotency_key=data["idempotency_key"],

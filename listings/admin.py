@@ -26,6 +26,9 @@ class ListingAdmin(admin.ModelAdmin):
     list_display = ("title", "kind", "status", "community", "owner", "expires_on")
     list_filter = ("community", "kind", "status", "help_type")
     search_fields = ("title",)
+    # Photos are served to the community's members only (listings:photo); the
+    # admin would link to the media path, which is never served.
+    exclude = ("photo",)
     inlines = [ListingEventInline]
 
     def has_add_permission(self, request) -> bool:

@@ -4,17 +4,21 @@ output serializer. Amounts are integers in the community's minor unit."""
 
 from __future__ import annotations
 
+import re
+
 from django.core.paginator import Paginator
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils import html
 from rest_framework.views import APIView
 
 from accounts import selectors as account_selectors
-from accounts.models import Area
+from accounts.models import Area, Membership
 from ledger.api import StrictIntegerField
 from listings import selectors, services
 from listings.models import (
@@ -26,7 +30,8 @@ from listings.models import (
     HelpType,
     ListingKind,
 )
-from ruilkring.errors import InvalidInput
+from listings.photos import photo_url
+from ruilkring.errors import InvalidInput, NotFound
 
 PAGE_SIZE = 20
 
@@ -103,6 +108,22 @@ class ListingOutput(serializers.Serializer):
     owner = serializers.IntegerField(source="owner_id")
     owner_name = serializers.CharField(source="owner.user.display_name")
     created_at = serializers.DateTimeField()
+    photo_url = serializers.SerializerMethodField()
+
+    def get_photo_url(self, listing) -> str | None:
+        return photo_url(listing=listing)
+
+
+class FormIntegerField(StrictIntegerField):
+    """A JSON integer; in a multipart form, where every value is text, the
+    digits of one. A listing with a photo is sent as a form."""
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        if html.is_html_input(dictionary) and isinstance(value, str):
+            value = value.strip()
+            return int(value) if re.fullmatch(r"-?[0-9]{1,18}", value) else value
+        return value
 
 
 class ListingInput(serializers.Serializer):
@@ -114,11 +135,16 @@ class ListingInput(serializers.Serializer):
     availability = serializers.CharField(
         max_length=200, required=False, default="", allow_blank=True
     )
-    indicative_amount = StrictIntegerField(required=False, allow_null=True, default=None)
+    indicative_amount = FormIntegerField(required=False, allow_null=True, default=None)
     indicative_per = serializers.CharField(
         max_length=60, required=False, default="", allow_blank=True
     )
     not_for_neighbours = serializers.BooleanField(required=False, default=False)
+    photo = serializers.FileField(required=False, allow_null=True, default=None)
+
+
+# JSON, or a multipart form when a photo comes along.
+LISTING_PARSERS = [JSONParser, MultiPartParser, FormParser]
 
 
 def _listing_values(community, data: dict) -> dict:
@@ -129,6 +155,7 @@ def _listing_values(community, data: dict) -> dict:
         "indicative_amount": data["indicative_amount"],
         "indicative_per": data["indicative_per"],
         "not_for_neighbours": data["not_for_neighbours"],
+        "photo": data["photo"],
     }
 
 
@@ -144,7 +171,10 @@ class CategoryListApi(APIView):
 
 class ListingListApi(APIView):
     """Search the active listings (``q``, ``kind``, ``category``, ``help_type``,
-    ``area``, ``page``), newest first; or place one (POST)."""
+    ``area``, ``page``), newest first; or place one (POST, with a ``photo``
+    as a multipart form)."""
+
+    parser_classes = LISTING_PARSERS
 
     class CreateInput(ListingInput):
         kind = serializers.ChoiceField(choices=ListingKind.choices)
@@ -196,7 +226,13 @@ class ListingListApi(APIView):
 
 
 class ListingDetailApi(APIView):
-    """One listing; PUT changes what it says (its owner, or a coordinator)."""
+    """One listing; PUT changes what it says (its owner, or a coordinator): a
+    new ``photo`` (multipart) replaces the old one, ``photo_remove`` removes it."""
+
+    parser_classes = LISTING_PARSERS
+
+    class UpdateInput(ListingInput):
+        photo_remove = serializers.BooleanField(required=False, default=False)
 
     def get(self, request: Request, slug: str, listing_id: int) -> Response:
         _community, listing = _listing(request, slug, listing_id)
@@ -204,10 +240,13 @@ class ListingDetailApi(APIView):
 
     def put(self, request: Request, slug: str, listing_id: int) -> Response:
         community, listing = _listing(request, slug, listing_id)
-        data = ListingInput(data=request.data)
+        data = self.UpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         changed = services.listing_update(
-            actor=request.user, listing=listing, **_listing_values(community, data.validated_data)
+            actor=request.user,
+            listing=listing,
+            photo_remove=data.validated_data["photo_remove"],
+            **_listing_values(community, data.validated_data),
         )
         return Response(ListingOutput(changed).data)
 
@@ -283,14 +322,85 @@ class ListingRespondApi(APIView):
         return Response(ExchangeOutput(exchange).data, status=status.HTTP_201_CREATED)
 
 
+def _member_of(community, membership_id: int, *, field: str) -> Membership:
+    """One of the community's members, for a coordinator's choice; any other id
+    is a bad choice on that field."""
+    try:
+        return account_selectors.membership_get(community=community, membership_id=membership_id)
+    except NotFound as exc:
+        raise InvalidInput(_("Choose a member of this circle."), field=field) from exc
+
+
 class ExchangeListApi(APIView):
-    """My exchanges in this community, newest first."""
+    """My exchanges in this community, newest first; or (POST, a coordinator)
+    match two members by hand: the helper is asked to agree."""
+
+    class MatchInput(serializers.Serializer):
+        provider = StrictIntegerField()
+        receiver = StrictIntegerField()
+        description = serializers.CharField(max_length=MESSAGE_MAX)
+        listing = StrictIntegerField(required=False, allow_null=True, default=None)
 
     def get(self, request: Request, slug: str) -> Response:
         _community, membership = _member(request, slug)
         return Response(
             ExchangeOutput(selectors.exchanges_of_member(member=membership), many=True).data
         )
+
+    def post(self, request: Request, slug: str) -> Response:
+        community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
+        data = self.MatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        listing = None
+        if values["listing"] is not None:
+            listing = (
+                selectors.listing_search(community=community, search=selectors.ListingFilter())
+                .filter(pk=values["listing"])
+                .first()
+            )
+            if listing is None:
+                raise InvalidInput(_("Choose one of this circle's listings."), field="listing")
+        exchange = services.exchange_match(
+            actor=request.user,
+            provider=_member_of(community, values["provider"], field="provider"),
+            receiver=_member_of(community, values["receiver"], field="receiver"),
+            description=values["description"],
+            listing=listing,
+        )
+        return Response(ExchangeOutput(exchange).data, status=status.HTTP_201_CREATED)
+
+
+class ExchangeSettingsApi(APIView):
+    """Which payments a coordinator approves before the receiver is asked
+    (coordinators): ``approval_above`` in minor units (null: no amount) and
+    ``approval_first``, a member's first exchanges (0: none)."""
+
+    class InputSerializer(serializers.Serializer):
+        approval_above = StrictIntegerField(allow_null=True)
+        approval_first = StrictIntegerField()
+
+    class OutputSerializer(serializers.Serializer):
+        approval_above = serializers.IntegerField(allow_null=True)
+        approval_first = serializers.IntegerField()
+
+    def get(self, request: Request, slug: str) -> Response:
+        community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
+        return Response(
+            self.OutputSerializer(selectors.exchange_settings_of(community=community)).data
+        )
+
+    def put(self, request: Request, slug: str) -> Response:
+        community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rules = services.exchange_settings_set(
+            actor=request.user,
+            community=community,
+            approval_above=data.validated_data["approval_above"],
+            approval_first=data.validated_data["approval_first"],
+        )
+        return Response(self.OutputSerializer(rules).data)
 
 
 class ExchangeDetailApi(APIView):
@@ -317,7 +427,9 @@ class ExchangeDetailApi(APIView):
 
 class ExchangeStepApi(APIView):
     """Take a step: ``status``, with ``amount`` (minor units) when reporting it
-    done or settling a dispute, and ``note`` where a reason is needed."""
+    done or settling a dispute, and ``note`` where a reason is needed. A
+    coordinator approves a payment that waits for approval with ``done`` and
+    turns it down with ``cancelled`` and a ``note``."""
 
     class InputSerializer(serializers.Serializer):
         status = serializers.CharField(max_length=20)

@@ -25,6 +25,11 @@ urlpatterns = [
         name="listing_respond",
     ),
     path(prefix + "exchanges/", api.ExchangeListApi.as_view(), name="exchanges"),
+    path(
+        prefix + "exchange-settings/",
+        api.ExchangeSettingsApi.as_view(),
+        name="exchange_settings",
+    ),
     path(prefix + "exchanges/<int:exchange_id>/", api.ExchangeDetailApi.as_view(), name="exchange"),
     path(
         prefix + "exchanges/<int:exchange_id>/step/",

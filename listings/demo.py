@@ -1,4 +1,5 @@
-"""Demo offers and requests for the demo circles: about 75 per circle.
+"""Demo offers and requests for the demo circles: about 75 per circle, and
+exchanges in every state (the year before is on the ledger: ``ledger.demo``).
 
 Made through the same services as real use. A circle that has listings
 already is left as it is, so seeding twice adds nothing.
@@ -7,10 +8,16 @@ already is left as it is, so seeding twice adds nothing.
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
-from accounts.models import Community, Membership, Status
+from django.utils import timezone
+
+from accounts.demo import demo_island_area
+from accounts.models import Community, Membership, Role, Status
+from ledger.models import Entry
 from listings import services
-from listings.models import HelpType, Listing, ListingKind
+from listings.models import ExchangeStatus, HelpType, Listing, ListingKind, ListingStatus
+from ruilkring.errors import DomainError
 
 LISTINGS_PER_COMMUNITY = 75
 # (category in English, kind, help type, title, description)
@@ -222,6 +229,34 @@ EXAMPLES = [
 WHEN = ["", "doordeweeks 's avonds", "zaterdagochtend", "in overleg", "overdag"]
 
 
+def _recent_givers(community: Community) -> set[int]:
+    """Memberships that gave something in the last half year."""
+    return set(
+        Entry.objects.filter(
+            account__community=community,
+            amount__gt=0,
+            transfer__created_at__gte=timezone.now() - timedelta(days=180),
+        )
+        .exclude(transfer__occurred_on__lt=timezone.localdate() - timedelta(days=180))
+        .values_list("account__membership", flat=True)
+    )
+
+
+def _closed_pair(community: Community) -> set[int]:
+    """Memberships that have traded with one other member only (ledger.demo's pair)."""
+    partners: dict[int, set[int]] = {}
+    rows = Entry.objects.filter(
+        account__community=community, account__membership__isnull=False
+    ).values_list("transfer_id", "account__membership")
+    by_transfer: dict[int, list[int]] = {}
+    for transfer, membership in rows:
+        by_transfer.setdefault(transfer, []).append(membership)
+    for pair in by_transfer.values():
+        for one in pair:
+            partners.setdefault(one, set()).update(m for m in pair if m != one)
+    return {m for m, others in partners.items() if len(others) == 1}
+
+
 def _demo_community(community: Community, rng: random.Random) -> None:
     if Listing.objects.filter(community=community).exists():
         return
@@ -231,9 +266,14 @@ def _demo_community(community: Community, rng: random.Random) -> None:
         .select_related("user", "area", "community")
         .order_by("pk")
     )
+    # Someone who has stopped giving has no open offers: that is part of
+    # withdrawing quietly, and what the coordinators should notice.
+    recently_gave = _recent_givers(community)
     for number in range(LISTINGS_PER_COMMUNITY):
         category, kind, help_type, title, description = EXAMPLES[number % len(EXAMPLES)]
         owner = rng.choice(members)
+        if kind == ListingKind.OFFER and owner.pk not in recently_gave:
+            owner = rng.choice([m for m in members if m.pk in recently_gave] or members)
         services.listing_create(
             actor=owner.user,
             owner=owner,
@@ -248,6 +288,147 @@ def _demo_community(community: Community, rng: random.Random) -> None:
             indicative_per="per keer",
             not_for_neighbours=rng.random() < 0.15,
         )
+    _demo_exchanges(community, rng)
+
+
+def _demo_exchanges(community: Community, rng: random.Random) -> None:
+    """A handful of exchanges, one or more in each state, answered by the
+    listing's owner as a member would."""
+    coordinator = (
+        Membership.objects.filter(community=community, role=Role.COORDINATOR, status=Status.ACTIVE)
+        .select_related("user")
+        .first()
+    )
+    members = list(
+        Membership.objects.filter(community=community, status=Status.ACTIVE)
+        .select_related("user")
+        .order_by("pk")
+    )
+    listings = list(
+        Listing.objects.filter(community=community, status=ListingStatus.ACTIVE)
+        .select_related("owner__user")
+        .order_by("pk")
+    )
+    unit = community.unit_scale
+    # The coordinator looks at large payments first: above 3 hours or 50 niksen.
+    approval_above = 3 * unit if community.unit_kind == "time" else 50 * unit
+    if coordinator is not None:
+        services.exchange_settings_set(
+            actor=coordinator.user,
+            community=community,
+            approval_above=approval_above,
+            approval_first=0,
+        )
+    # (how far it got, what was said)
+    plan = [
+        (ExchangeStatus.PAID, "Zaterdagochtend om tien uur? Dan neem ik alles mee."),
+        (ExchangeStatus.PAID, "Ik kan volgende week dinsdag, past dat?"),
+        (ExchangeStatus.PAID, "Wat fijn dat je dit aanbiedt. Wanneer schikt het je?"),
+        (ExchangeStatus.REVIEW, "Dat is een flinke klus, ik neem er een dag voor."),
+        (ExchangeStatus.DONE, "Ik help je graag, zeg maar wanneer."),
+        (ExchangeStatus.ACCEPTED, "Zullen we het donderdagmiddag doen?"),
+        (ExchangeStatus.PROPOSED, "Ik heb hier ervaring mee, ik kom graag langs."),
+        (ExchangeStatus.PROPOSED, "Past het je ook in het weekend?"),
+        (ExchangeStatus.DECLINED, "Kan ik je hiermee helpen?"),
+        (ExchangeStatus.DISPUTED, "Ik kom maandag, dan kijken we samen."),
+        (ExchangeStatus.CANCELLED, "Ik doe het graag deze week."),
+    ]
+    # The demo's island area keeps to itself here too (see ledger.demo), and
+    # those who stopped giving are not asked again.
+    island = demo_island_area(community)
+    gave = _recent_givers(community) - _closed_pair(community)
+    listings = [listing for listing in listings if listing.owner_id in gave]
+    for number, (target, message) in enumerate(plan):
+        listing = listings[(number * 7) % len(listings)]
+        owner_inside = island is not None and listing.owner.area_id == island.pk
+        responder = rng.choice(
+            [
+                m
+                for m in members
+                if m.pk != listing.owner_id
+                and m.pk in gave
+                and (island is not None and m.area_id == island.pk) == owner_inside
+            ]
+        )
+        exchange = services.exchange_propose(
+            actor=responder.user, listing=listing, description=message
+        )
+        owner = listing.owner.user
+        if target == ExchangeStatus.DECLINED:
+            services.exchange_step(
+                actor=owner,
+                exchange=exchange,
+                to_status=ExchangeStatus.DECLINED,
+                note="Het is al geregeld, maar dank je wel!",
+            )
+            continue
+        if target == ExchangeStatus.PROPOSED:
+            continue
+        exchange = services.exchange_step(
+            actor=owner, exchange=exchange, to_status=ExchangeStatus.ACCEPTED
+        )
+        services.exchange_message_post(actor=owner, exchange=exchange, body="Afgesproken! Tot dan.")
+        if target == ExchangeStatus.CANCELLED:
+            services.exchange_step(
+                actor=responder.user,
+                exchange=exchange,
+                to_status=ExchangeStatus.CANCELLED,
+                note="Ik ben ziek geworden, sorry. Ik meld me als ik weer beter ben.",
+            )
+            continue
+        if target == ExchangeStatus.ACCEPTED:
+            continue
+        if target == ExchangeStatus.DISPUTED:
+            services.exchange_step(
+                actor=exchange.receiver.user,
+                exchange=exchange,
+                to_status=ExchangeStatus.DISPUTED,
+                note="We zijn het niet eens over hoe lang het duurde.",
+            )
+            continue
+        if community.unit_kind == "time":
+            amount = rng.choice([1, 2, 3]) * unit // 2
+        else:
+            amount = rng.choice([10, 15, 20]) * unit
+        if target == ExchangeStatus.REVIEW:  # above what the coordinator approves first
+            amount = approval_above + (unit if community.unit_kind == "time" else 10 * unit)
+        exchange = services.exchange_step(
+            actor=exchange.provider.user,
+            exchange=exchange,
+            to_status=ExchangeStatus.DONE,
+            amount=amount,
+        )
+        if target == ExchangeStatus.DONE or exchange.status != ExchangeStatus.DONE:
+            continue
+        try:
+            exchange = services.exchange_step(
+                actor=exchange.receiver.user, exchange=exchange, to_status=ExchangeStatus.PAID
+            )
+        except DomainError:
+            continue  # at the credit limit: it waits, as it would for real
+        if number != 2:
+            services.exchange_thank(
+                actor=exchange.receiver.user,
+                exchange=exchange,
+                body="Dank je wel, het ziet er weer prachtig uit!",
+            )
+    # A coordinator matched two members who would not have asked.
+    if coordinator is not None and len(members) > 4:
+        services.exchange_match(
+            actor=coordinator.user,
+            provider=members[-2],
+            receiver=members[-3],
+            description="Jullie wonen vlakbij elkaar: samen een keer boodschappen doen?",
+        )
+    # A report for the coordinators' queue.
+    reporter = next(
+        m for m in members if m.pk != listings[-1].owner_id and m.role != Role.COORDINATOR
+    )
+    services.listing_report(
+        actor=reporter.user,
+        listing=listings[-1],
+        reason="Dit lijkt op reclame voor een bedrijf.",
+    )
 
 
 def demo_seed() -> dict[str, str]:

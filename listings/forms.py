@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AmountField
 from accounts.models import Area, Community, Membership, Status
+from accounts.units import amount_number
 from listings.models import (
     AVAILABILITY_MAX,
     DESCRIPTION_MAX,
@@ -16,9 +19,16 @@ from listings.models import (
     TITLE_MAX,
     Category,
     HelpType,
+    Listing,
     ListingKind,
 )
-from listings.selectors import ListingFilter, categories_of
+from listings.photos import PHOTO_ACCEPT
+from listings.selectors import (
+    ListingFilter,
+    categories_of,
+    exchange_settings_of,
+    listing_search,
+)
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -87,6 +97,12 @@ class ListingForm(forms.Form):
             "members of your own area are not suggested to you, and you not to them."
         ),
     )
+    photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": PHOTO_ACCEPT}),
+    )
+    photo_remove = forms.BooleanField(label=_("Remove the photo"), required=False)
 
     def __init__(
         self,
@@ -94,9 +110,19 @@ class ListingForm(forms.Form):
         community: Community,
         editing: bool = False,
         for_others: bool = False,
+        has_photo: bool = False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        photo_help = _(
+            "A JPEG, PNG, WebP or GIF image of at most %(limit)s. Members of the circle "
+            "can see it. The location and other details a camera stores in a photo are removed."
+        ) % {"limit": filesizeformat(settings.RUILKRING_PHOTO_MAX_BYTES)}
+        if has_photo:
+            photo_help = f"{_('A new photo takes the place of the current one.')} {photo_help}"
+        else:
+            del self.fields["photo_remove"]
+        self.fields["photo"].help_text = photo_help
         if for_others:
             # A coordinator can place a listing for a member who is not online.
             self.fields["owner"] = MemberChoiceField(
@@ -224,3 +250,100 @@ class ThankYouForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("A few kind words for the helper. It moves no credit."),
     )
+
+
+class OptionalAmountField(AmountField):
+    """An amount that may be left empty: empty means "no amount" (None), not zero."""
+
+    def clean(self, value):
+        if not (value or "").strip():
+            return None
+        return super().clean(value)
+
+
+class ExchangeSettingsForm(forms.Form):
+    """Which payments a coordinator approves first. The amount is typed in whole
+    units, as on the community's settings page, and cleaned to minor units."""
+
+    approval_above = OptionalAmountField(
+        label=_("Approve payments above"),
+        max_length=20,
+        required=False,
+        help_text=_(
+            "In the circle's unit, such as 5 or 2,5. A payment for more waits for a "
+            "coordinator. Leave it empty if no amount needs approval; 0 means every payment."
+        ),
+    )
+    approval_first = forms.IntegerField(
+        label=_("Approve each member's first exchanges"),
+        min_value=0,
+        required=False,
+        help_text=_(
+            "While the helper or the member who is helped has fewer paid exchanges than "
+            "this number, a coordinator approves the payment. 0 means none."
+        ),
+    )
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["approval_above"].community = community
+        if not self.is_bound:
+            rules = exchange_settings_of(community=community)
+            self.initial["approval_above"] = (
+                amount_number(community=community, amount=rules.approval_above)
+                if rules.approval_above is not None
+                else ""
+            )
+            self.initial["approval_first"] = rules.approval_first
+
+    def clean_approval_first(self) -> int:
+        return self.cleaned_data["approval_first"] or 0
+
+
+class ListingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, listing: Listing) -> str:
+        return f"{listing.get_kind_display()}: {listing.title} ({listing.owner.user.display_name})"
+
+
+class HandMatchForm(forms.Form):
+    """A coordinator puts two members together. Only this circle's members (and
+    its active listings) can be chosen; anything else is refused as not a choice."""
+
+    provider = MemberChoiceField(
+        label=_("Who helps?"),
+        queryset=Membership.objects.none(),
+        error_messages={"invalid_choice": _("Choose a member of this circle.")},
+    )
+    receiver = MemberChoiceField(
+        label=_("Who is helped?"),
+        queryset=Membership.objects.none(),
+        error_messages={"invalid_choice": _("Choose a member of this circle.")},
+    )
+    description = forms.CharField(
+        label=_("What was agreed?"),
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Both members read this. The helper is asked to agree."),
+    )
+    listing = ListingChoiceField(
+        label=_("For a listing"),
+        queryset=Listing.objects.none(),
+        required=False,
+        empty_label=_("Not for a listing"),
+        error_messages={"invalid_choice": _("Choose one of this circle's listings.")},
+    )
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = (
+            Membership.objects.filter(
+                community=community, status__in=(Status.ACTIVE, Status.LEAVING)
+            )
+            .select_related("user")
+            .order_by("user__display_name", "pk")
+        )
+        self.fields["provider"].queryset = members
+        self.fields["receiver"].queryset = members
+        self.fields["listing"].queryset = listing_search(
+            community=community, search=ListingFilter()
+        )

@@ -135,6 +135,9 @@ class Listing(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("changed"), default=timezone.now)
+    # An optional photo, re-encoded on upload (listings.photos) and served only
+    # to the community's members by a view, never from a public media URL.
+    photo = models.ImageField(_("photo"), upload_to="listings/%Y/%m/", blank=True, max_length=200)
     # Title and description, lower case and without accents, for search (see
     # listings.search); on PostgreSQL a full-text index covers it.
     search_text = models.TextField(editable=False, default="")
@@ -238,6 +241,9 @@ class ExchangeStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     ACCEPTED = "accepted", _("Agreed")
     DECLINED = "declined", _("Declined")
+    # Reported done, but the payment waits until a coordinator approves it:
+    # above the community's amount, or among a member's first exchanges.
+    REVIEW = "review", _("Waiting for a coordinator's approval")
     DONE = "done", _("Done, waiting for payment")
     PAID = "paid", _("Paid")
     CANCELLED = "cancelled", _("Cancelled")
@@ -396,3 +402,37 @@ class ThankYou(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+
+class ExchangeSettings(models.Model):
+    """A community's rules for which exchanges a coordinator approves before payment.
+
+    Without a row nothing needs approval.
+    """
+
+    community = models.OneToOneField(
+        Community,
+        verbose_name=_("community"),
+        on_delete=models.CASCADE,
+        related_name="exchange_settings",
+    )
+    # In the community's minor unit; empty: no amount needs approval.
+    approval_above = models.BigIntegerField(_("approve payments above"), null=True, blank=True)
+    # A member's first N exchanges (as provider or receiver) need approval.
+    approval_first = models.PositiveSmallIntegerField(
+        _("approve a member's first exchanges"), default=0
+    )
+    updated_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("exchange settings")
+        verbose_name_plural = _("exchange settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approval_above__isnull=True) | Q(approval_above__gte=0),
+                name="listings_exchange_settings_above_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.community_id)

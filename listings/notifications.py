@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import NotificationChannel, User
 from accounts.notifications import notification_kind_register, notify
-from listings.models import Exchange, ExchangeStatus, Listing, ListingStatus
+from accounts.selectors import coordinators_of
+from accounts.units import amount_format
+from listings.models import Exchange, ExchangeStatus, Listing, ListingReport, ListingStatus
 
 KINDS = {
     "exchange_new": (
@@ -25,12 +27,28 @@ KINDS = {
         NotificationChannel.NOW,
     ),
     "listing_expired": (gettext_lazy("Your listing has expired"), NotificationChannel.DIGEST),
+    # For the community's coordinators.
+    "listing_reported": (
+        gettext_lazy("For coordinators: a member reports a listing"),
+        NotificationChannel.NOW,
+    ),
+    "exchange_disputed": (
+        gettext_lazy("For coordinators: an exchange needs a coordinator"),
+        NotificationChannel.NOW,
+    ),
+    "exchange_review": (
+        gettext_lazy("For coordinators: a payment waits for approval"),
+        NotificationChannel.NOW,
+    ),
 }
+
+
+COORDINATOR_KINDS = {"listing_reported", "exchange_disputed", "exchange_review"}
 
 
 def kinds_register() -> None:
     for kind, (label, default) in KINDS.items():
-        notification_kind_register(kind, label, default)
+        notification_kind_register(kind, label, default, for_coordinators=kind in COORDINATOR_KINDS)
 
 
 def _exchange_link(exchange: Exchange) -> str:
@@ -39,6 +57,19 @@ def _exchange_link(exchange: Exchange) -> str:
 
 def _listing_link(listing: Listing) -> str:
     return reverse("listings:detail", args=[listing.community.slug, listing.pk])
+
+
+def _moderation_link(community) -> str:
+    return reverse("listings:moderation", args=[community.slug])
+
+
+def _coordinators(community, actor: User | None) -> list[User]:
+    """The community's active coordinators, but not the one who acted."""
+    return [
+        user
+        for user in coordinators_of(community=community)
+        if actor is None or user.pk != actor.pk
+    ]
 
 
 def _others(exchange: Exchange, actor: User | None) -> list[User]:
@@ -69,7 +100,63 @@ def exchange_new_notify(*, exchange: Exchange, actor: User) -> None:
         )
 
 
-def exchange_step_notify(*, exchange: Exchange, actor: User | None, note: str) -> None:
+def _step_outcome(exchange: Exchange, *, from_status: str, settled_now: bool, language) -> str:
+    """What a step means for the two members' accounts, in plain words; empty
+    when the status says it all. Called inside the reader's language."""
+    amount = (
+        amount_format(community=exchange.community, amount=exchange.amount, language=language)
+        if exchange.amount
+        else ""
+    )
+    names = {
+        "provider": exchange.provider.user.display_name,
+        "receiver": exchange.receiver.user.display_name,
+        "amount": amount,
+    }
+    status = exchange.status
+    if status == ExchangeStatus.REVIEW:
+        return (
+            _(
+                "A coordinator looks at this payment of %(amount)s first. Until then "
+                "nothing is asked of %(receiver)s."
+            )
+            % names
+        )
+    if from_status == ExchangeStatus.REVIEW and status in (
+        ExchangeStatus.DONE,
+        ExchangeStatus.PAID,
+    ):
+        return _("A coordinator approved the payment of %(amount)s.") % names
+    if from_status != ExchangeStatus.DISPUTED:
+        return ""
+    if status == ExchangeStatus.PAID and settled_now:
+        return _("%(receiver)s gives %(provider)s %(amount)s, as the coordinator decided.") % names
+    if status == ExchangeStatus.PAID:
+        return _("The payment of %(amount)s stays as it was.") % names
+    if status == ExchangeStatus.CANCELLED and exchange.transfer_id is not None:
+        return (
+            _(
+                "The payment of %(amount)s is reversed: it goes back from %(provider)s "
+                "to %(receiver)s."
+            )
+            % names
+        )
+    if status == ExchangeStatus.CANCELLED:
+        return _("Nothing was paid for this exchange, and nothing will be.")
+    return ""
+
+
+def exchange_step_notify(
+    *,
+    exchange: Exchange,
+    actor: User | None,
+    note: str,
+    from_status: str = "",
+    settled_now: bool = False,
+) -> None:
+    """Tell the exchange's members (but not the one who acted) where it went,
+    what that means for their accounts, and the reason when one was given.
+    ``settled_now``: a coordinator settled a dispute with a payment just now."""
     for user in _others(exchange, actor):
         with translation.override(user.language):
             status = ExchangeStatus(exchange.status).label
@@ -80,6 +167,11 @@ def exchange_step_notify(*, exchange: Exchange, actor: User | None, note: str) -
                 "what": exchange.description[:80],
                 "status": status,
             }
+            outcome = _step_outcome(
+                exchange, from_status=from_status, settled_now=settled_now, language=user.language
+            )
+            if outcome:
+                body += "\n" + outcome
             if note:
                 body += "\n" + _("Reason: %(note)s") % {"note": note}
         notify(
@@ -89,6 +181,74 @@ def exchange_step_notify(*, exchange: Exchange, actor: User | None, note: str) -
             body=body,
             link=_exchange_link(exchange),
             community=exchange.community,
+        )
+
+
+def exchange_coordinators_notify(*, exchange: Exchange, actor: User | None, note: str) -> None:
+    """Tell the community's coordinators (not the one who acted) that an
+    exchange needs one of them: a dispute, or a payment that waits for approval."""
+    if exchange.status == ExchangeStatus.DISPUTED:
+        kind = "exchange_disputed"
+    elif exchange.status == ExchangeStatus.REVIEW:
+        kind = "exchange_review"
+    else:
+        return
+    for user in _coordinators(exchange.community, actor):
+        with translation.override(user.language):
+            names = {
+                "provider": exchange.provider.user.display_name,
+                "receiver": exchange.receiver.user.display_name,
+                "what": exchange.description[:80],
+            }
+            if kind == "exchange_disputed":
+                subject = _("An exchange needs a coordinator: %(provider)s and %(receiver)s") % (
+                    names
+                )
+                body = (
+                    _(
+                        "Something is not right with “%(what)s”, where %(provider)s helps "
+                        "%(receiver)s. Look at it and decide with a reason both can read."
+                    )
+                    % names
+                )
+            else:
+                names["amount"] = amount_format(
+                    community=exchange.community, amount=exchange.amount, language=user.language
+                )
+                subject = _("A payment waits for your approval: %(amount)s") % names
+                body = (
+                    _(
+                        "%(provider)s helped %(receiver)s with “%(what)s” and asks %(amount)s. "
+                        "Approve it, or turn it down with a reason."
+                    )
+                    % names
+                )
+            if note:
+                body += "\n" + _("Reason: %(note)s") % {"note": note}
+        notify(
+            user=user,
+            kind=kind,
+            subject=subject,
+            body=body,
+            link=_exchange_link(exchange),
+            community=exchange.community,
+        )
+
+
+def listing_reported_notify(*, report: ListingReport, actor: User) -> None:
+    """Tell the community's coordinators that a member reported a listing."""
+    listing = report.listing
+    for user in _coordinators(listing.community, actor):
+        with translation.override(user.language):
+            subject = _("A member reports “%(title)s”") % {"title": listing.title}
+            body = _("Reason: %(note)s") % {"note": report.reason}
+        notify(
+            user=user,
+            kind="listing_reported",
+            subject=subject,
+            body=body,
+            link=_moderation_link(listing.community),
+            community=listing.community,
         )
 
 

@@ -12,10 +12,11 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import Area, Community, Membership, Status, User
-from accounts.selectors import user_is_coordinator
+from accounts.selectors import coordinators_of, user_is_coordinator
 from listings.models import (
     Category,
     Exchange,
+    ExchangeSettings,
     ExchangeStatus,
     Listing,
     ListingKind,
@@ -100,7 +101,10 @@ def listing_search(*, community: Community, search: ListingFilter) -> QuerySet[L
     elif words:
         for word in words:
             listings = listings.filter(Q(search_text__contains=word))
-    return listings.select_related("owner__user", "category", "area").order_by("-created_at", "-pk")
+    # The community too: each result's photo address names it.
+    return listings.select_related("owner__user", "category", "area", "community").order_by(
+        "-created_at", "-pk"
+    )
 
 
 def exchange_of_community_get(*, community: Community, exchange_id, viewer: User) -> Exchange:
@@ -155,14 +159,52 @@ def exchange_thank_you(*, exchange: Exchange) -> ThankYou | None:
     return ThankYou.objects.filter(exchange=exchange).first()
 
 
+def exchange_settings_of(*, community: Community) -> ExchangeSettings:
+    """The community's approval rules; without a stored row, the defaults
+    (nothing needs approval), unsaved."""
+    found = ExchangeSettings.objects.filter(community=community).first()
+    return found if found is not None else ExchangeSettings(community=community)
+
+
+def exchange_approval_needed(*, exchange: Exchange, amount: int) -> bool:
+    """Whether a coordinator approves this payment before the receiver is asked:
+    the amount is above the community's ``approval_above``, or the helper or the
+    one helped has fewer than ``approval_first`` exchanges that are paid.
+
+    Never when no coordinator but the two members themselves could approve it
+    (a circle's only coordinator who helps): the payment would wait for nobody.
+    """
+    rules = exchange_settings_of(community=exchange.community)
+    needed = rules.approval_above is not None and amount > rules.approval_above
+    if rules.approval_first and not needed:
+        for member_id in (exchange.provider_id, exchange.receiver_id):
+            paid = (
+                Exchange.objects.filter(Q(provider_id=member_id) | Q(receiver_id=member_id))
+                .filter(status=ExchangeStatus.PAID)
+                .exclude(pk=exchange.pk)
+                .count()
+            )
+            if paid < rules.approval_first:
+                needed = True
+                break
+    if not needed:
+        return False
+    parties = Membership.objects.filter(pk__in=(exchange.provider_id, exchange.receiver_id)).values(
+        "user"
+    )
+    return coordinators_of(community=exchange.community).exclude(pk__in=parties).exists()
+
+
 @dataclass(frozen=True)
 class ModerationQueue:
     reports: list
     disputes: list
+    reviews: list
 
 
 def moderation_queue(*, community: Community) -> ModerationQueue:
-    """What waits for a coordinator: open reports of listings, and disputes."""
+    """What waits for a coordinator: open reports of listings, disputes, and
+    payments that wait for approval."""
     reports = (
         ListingReport.objects.filter(listing__community=community, handled_at__isnull=True)
         .select_related("listing", "reporter__user")
@@ -173,7 +215,12 @@ def moderation_queue(*, community: Community) -> ModerationQueue:
         .select_related("provider__user", "receiver__user")
         .order_by("updated_at", "pk")
     )
-    return ModerationQueue(reports=list(reports), disputes=list(disputes))
+    reviews = (
+        Exchange.objects.filter(community=community, status=ExchangeStatus.REVIEW)
+        .select_related("provider__user", "receiver__user")
+        .order_by("updated_at", "pk")
+    )
+    return ModerationQueue(reports=list(reports), disputes=list(disputes), reviews=list(reviews))
 
 
 def report_of_community_get(*, community: Community, report_id) -> ListingReport:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +36,7 @@ from listings.models import (
     Exchange,
     ExchangeEvent,
     ExchangeMessage,
+    ExchangeSettings,
     ExchangeStatus,
     HelpType,
     Listing,
@@ -44,12 +46,15 @@ from listings.models import (
     ListingStatus,
     ThankYou,
 )
+from listings.photos import photo_delete_after_commit, photo_prepare
 from listings.search import search_text_of
 from listings.transitions import (
     EXCHANGE_TRANSITIONS,
     LISTING_TRANSITIONS,
+    NOT_ON_OWN_EXCHANGE,
     ExchangeParty,
     ListingActor,
+    exchange_step_roles,
 )
 from ruilkring.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
 
@@ -168,12 +173,14 @@ def listing_create(
     indicative_amount: int | None = None,
     indicative_per: str = "",
     not_for_neighbours: bool = False,
+    photo: File | None = None,
 ) -> Listing:
     """Place an offer or a request for ``owner``: by the member, or by a
-    coordinator on their behalf. It is active for ``LISTING_LIFETIME``.
+    coordinator on their behalf. It is active for ``LISTING_LIFETIME``. An
+    uploaded ``photo`` is stored as ``listings.photos.photo_prepare`` makes it.
 
     Raises NotAllowed (someone else's listing, or a member who cannot trade
-    now) or InvalidInput (what was typed).
+    now) or InvalidInput (what was typed, or a photo that is not usable).
     """
     community = owner.community
     if not _may_act_for(actor=actor, owner=owner):
@@ -195,6 +202,7 @@ def listing_create(
         indicative_amount=indicative_amount,
         indicative_per=indicative_per,
     )
+    prepared = photo_prepare(upload=photo) if photo is not None else None
     now = timezone.now()
     with transaction.atomic():
         listing = Listing.objects.create(
@@ -202,6 +210,7 @@ def listing_create(
             owner=owner,
             kind=kind,
             not_for_neighbours=bool(not_for_neighbours),
+            photo=prepared or "",
             expires_on=timezone.localdate(now) + LISTING_LIFETIME,
             created_by=actor,
             created_at=now,
@@ -227,9 +236,13 @@ def listing_update(
     indicative_amount: int | None = None,
     indicative_per: str = "",
     not_for_neighbours: bool = False,
+    photo: File | None = None,
+    photo_remove: bool = False,
 ) -> Listing:
     """Change what a listing says. Its kind and owner stay; a removed listing
-    cannot be changed. Raises like ``listing_create``."""
+    cannot be changed. A new ``photo`` replaces the old one, ``photo_remove``
+    takes it away; the old file is deleted once the change is committed.
+    Raises like ``listing_create``."""
     if not _may_act_for(actor=actor, owner=listing.owner):
         raise NotAllowed(_("You can only change your own listings."))
     fields = _listing_fields(
@@ -243,6 +256,7 @@ def listing_update(
         indicative_amount=indicative_amount,
         indicative_per=indicative_per,
     )
+    prepared = photo_prepare(upload=photo) if photo is not None else None
     with transaction.atomic():
         locked = Listing.objects.select_for_update().get(pk=listing.pk)
         if locked.status == ListingStatus.REMOVED:
@@ -250,8 +264,15 @@ def listing_update(
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.not_for_neighbours = bool(not_for_neighbours)
+        old_photo = locked.photo.name
+        if prepared is not None:
+            locked.photo = prepared
+        elif photo_remove:
+            locked.photo = ""
         locked.updated_at = timezone.now()
         locked.save()
+        if old_photo and locked.photo.name != old_photo:
+            photo_delete_after_commit(name=old_photo)
     return locked
 
 
@@ -369,11 +390,12 @@ def listings_expire_due(*, today: date | None = None) -> int:
 
 
 def listing_report(*, actor: User, listing: Listing, reason: str) -> ListingReport:
-    """A member tells the coordinators a listing does not belong here.
+    """A member tells the coordinators a listing does not belong here; the
+    community's coordinators are notified.
 
     Reporting the same listing again while the first report is open returns
-    that report. Raises NotFound (an outsider), NotAllowed (your own listing)
-    or InvalidInput (no reason).
+    that report (and notifies nobody again). Raises NotFound (an outsider),
+    NotAllowed (your own listing) or InvalidInput (no reason).
     """
     reporter = Membership.objects.filter(
         user=actor, community=listing.community, status__in=PLACING_STATUSES
@@ -390,7 +412,9 @@ def listing_report(*, actor: User, listing: Listing, reason: str) -> ListingRepo
         return existing
     try:
         with transaction.atomic():
-            return ListingReport.objects.create(listing=listing, reporter=reporter, reason=reason)
+            report = ListingReport.objects.create(listing=listing, reporter=reporter, reason=reason)
+            notifications.listing_reported_notify(report=report, actor=actor)
+            return report
     except IntegrityError:
         # The same member reported it at the same moment in another tab.
         return ListingReport.objects.get(
@@ -500,6 +524,12 @@ def _exchange_event(
     )
 
 
+def _payment_memo(exchange: Exchange) -> str:
+    """What the payment is for on both statements: the listing's title (the
+    description is often a message such as "Past dinsdag?"), else the description."""
+    return (exchange.listing.title if exchange.listing_id else exchange.description)[:500]
+
+
 def exchange_step(
     *,
     actor: User | None,
@@ -514,12 +544,20 @@ def exchange_step(
     - done (the helper, with ``amount``): asks the receiver to pay through the
       ledger's payment request. When the receiver pays such requests
       automatically, the exchange is paid at once.
+    - review: what the helper's done becomes when the community wants a
+      coordinator to approve the payment first
+      (``selectors.exchange_approval_needed``), or when the helper asks for it;
+      the amount is kept and nothing is asked yet. A coordinator approves it by
+      taking it to done (which then asks as above, for the amount kept) or
+      turns it down (cancelled, with a reason). A coordinator never decides on
+      their own exchange here.
     - paid (the receiver): pays that request. From a dispute a coordinator
       settles it with ``amount``, in full or in part, as an entry on the
       receiver's behalf.
     - disputed (from done): declines the waiting request.
     - cancelled (from a dispute): reverses the payment, if one was made.
-    A coordinator's step out of a dispute needs a reason (``note``).
+    A coordinator's step out of a dispute, and turning down a payment that
+    waits for approval, need a reason (``note``).
 
     Raises NotFound (an outsider), InvalidInput, NotAllowed,
     TransitionNotAllowed, or the ledger's PaymentRefused; nothing changes then.
@@ -545,7 +583,12 @@ def exchange_step(
                 },
                 field="status",
             )
-        roles = parties & allowed
+        roles = exchange_step_roles(parties=parties, from_status=from_status, to_status=to_status)
+        if not roles and (from_status, to_status) in NOT_ON_OWN_EXCHANGE and parties & allowed:
+            raise NotAllowed(
+                _("This is your own exchange: another coordinator decides on it."),
+                field="status",
+            )
         if not roles:
             raise NotAllowed(
                 _("Only %(actors)s can change “%(from)s” to “%(to)s”.")
@@ -557,8 +600,18 @@ def exchange_step(
                 field="status",
             )
         role = _role_of(roles)
-        if from_status == ExchangeStatus.DISPUTED and not note:
+        if (
+            to_status == ExchangeStatus.DONE
+            and role == ExchangeParty.PROVIDER
+            and selectors.exchange_approval_needed(exchange=locked, amount=_done_amount(amount))
+        ):
+            # The community wants a coordinator to look at this payment first;
+            # the table lets the helper take this step instead.
+            to_status = ExchangeStatus.REVIEW
+        turning_down = (from_status, to_status) == (ExchangeStatus.REVIEW, ExchangeStatus.CANCELLED)
+        if (from_status == ExchangeStatus.DISPUTED or turning_down) and not note:
             raise InvalidInput(_("Give a reason; both members can read it."), field="note")
+        settled_now = from_status == ExchangeStatus.DISPUTED and locked.transfer_id is None
         locked.status = to_status
         _exchange_money(
             locked, actor=actor, role=role, from_status=from_status, note=note, amount=amount
@@ -577,8 +630,19 @@ def exchange_step(
             _exchange_event(
                 locked, actor=None, role=ExchangeParty.SYSTEM, from_status=ExchangeStatus.DONE
             )
-        notifications.exchange_step_notify(exchange=locked, actor=actor, note=note)
+        notifications.exchange_step_notify(
+            exchange=locked,
+            actor=actor,
+            note=note,
+            from_status=from_status,
+            settled_now=settled_now,
+        )
+        notifications.exchange_coordinators_notify(exchange=locked, actor=actor, note=note)
     return locked
+
+
+def _done_amount(amount: object) -> int:
+    return _positive_amount(amount, field="amount", message=_("Say how much the help was worth."))
 
 
 def _role_of(roles: set[str]) -> str:
@@ -608,17 +672,28 @@ def _exchange_money(
     """The ledger side of a step; the caller holds the exchange's lock."""
     to_status = exchange.status
     request = exchange.payment_request
-    if to_status == ExchangeStatus.DONE:
-        exchange.amount = _positive_amount(
-            amount, field="amount", message=_("Say how much the help was worth.")
-        )
+    if to_status == ExchangeStatus.REVIEW:
+        exchange.amount = _done_amount(amount)
+    elif to_status == ExchangeStatus.DONE:
+        if from_status == ExchangeStatus.REVIEW:
+            # Approving: the amount the helper reported, as it was kept.
+            if amount is not None and amount != exchange.amount:
+                raise InvalidInput(
+                    _(
+                        "Approving keeps the amount the helper reported. To change it, "
+                        "turn this down with a reason."
+                    ),
+                    field="amount",
+                )
+            amount = exchange.amount
+        exchange.amount = _done_amount(amount)
         exchange.payment_request = payment_request_create(
             actor=actor,
             community=exchange.community,
             payer=account_open(membership=exchange.receiver),
             payee=account_open(membership=exchange.provider),
-            amount=amount,
-            memo=exchange.description[:500],
+            amount=exchange.amount,
+            memo=_payment_memo(exchange),
             idempotency_key=f"exchange-{exchange.pk}",
         )
     elif to_status == ExchangeStatus.PAID and from_status == ExchangeStatus.DONE:
@@ -640,7 +715,7 @@ def _exchange_money(
             payer=account_open(membership=exchange.receiver),
             payee=account_open(membership=exchange.provider),
             amount=amount,
-            memo=exchange.description[:500],
+            memo=_payment_memo(exchange),
             reason=note,
             idempotency_key=f"exchange-{exchange.pk}-settled",
         )
@@ -717,6 +792,55 @@ def exchange_thank(*, actor: User, exchange: Exchange, body: str) -> ThankYou:
             return thank_you
     except IntegrityError as exc:
         raise TransitionNotAllowed(_("You have already said thank you for this exchange.")) from exc
+
+
+# How many of a member's first exchanges a community can have approved; beyond
+# this, approving every payment (``approval_above`` of 0) says it better.
+APPROVAL_FIRST_MAX = 100
+
+
+def exchange_settings_set(
+    *,
+    actor: User,
+    community: Community,
+    approval_above: int | None,
+    approval_first: int,
+) -> ExchangeSettings:
+    """Set which payments a coordinator approves before the receiver is asked:
+    those above ``approval_above`` (minor units; None: no amount), and those of
+    a member's first ``approval_first`` exchanges (0: none). Exchanges already
+    reported done keep the way they went.
+
+    Raises NotAllowed (not a coordinator of the community) or InvalidInput.
+    """
+    if not user_is_coordinator(user=actor, community=community):
+        raise NotAllowed(_("Only a coordinator of this community can do this."))
+    if approval_above is not None and (
+        not isinstance(approval_above, int)
+        or isinstance(approval_above, bool)
+        or not 0 <= approval_above <= MAX_AMOUNT
+    ):
+        raise InvalidInput(
+            _("The amount must be zero or more, or left empty."), field="approval_above"
+        )
+    if (
+        not isinstance(approval_first, int)
+        or isinstance(approval_first, bool)
+        or not 0 <= approval_first <= APPROVAL_FIRST_MAX
+    ):
+        raise InvalidInput(
+            _("Give a number of exchanges from 0 to %(max)s.") % {"max": APPROVAL_FIRST_MAX},
+            field="approval_first",
+        )
+    with transaction.atomic():
+        rules, _created = ExchangeSettings.objects.select_for_update().get_or_create(
+            community=community
+        )
+        rules.approval_above = approval_above
+        rules.approval_first = approval_first
+        rules.updated_at = timezone.now()
+        rules.save()
+    return rules
 
 
 def listing_report_handle(*, actor: User, report: ListingReport) -> ListingReport:

@@ -71,6 +71,16 @@ EXCHANGE_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (E.PROPOSED, E.CANCELLED): frozenset({P.PROPOSER, P.COORDINATOR}),
     # The helper says it is done, with the amount: that asks the receiver to pay.
     (E.ACCEPTED, E.DONE): frozenset({P.PROVIDER, P.COORDINATOR}),
+    # ... unless the community wants a coordinator to look at the payment first
+    # (``listings.selectors.exchange_approval_needed``): then the helper's "done"
+    # is taken as this step, and nothing is asked of the receiver yet. A
+    # coordinator who reports it done goes straight to done.
+    (E.ACCEPTED, E.REVIEW): frozenset({P.PROVIDER}),
+    # A coordinator approves (which asks the receiver to pay, as "done" does) or
+    # turns it down with a reason; either member can ask a coordinator to step in.
+    (E.REVIEW, E.DONE): frozenset({P.COORDINATOR}),
+    (E.REVIEW, E.CANCELLED): frozenset({P.COORDINATOR}),
+    (E.REVIEW, E.DISPUTED): frozenset({P.PROVIDER, P.RECEIVER}),
     (E.ACCEPTED, E.CANCELLED): frozenset({P.PROVIDER, P.RECEIVER, P.COORDINATOR}),
     # Paying: the receiver, a coordinator for them, or the system when the
     # payment request was paid (also automatically, as the receiver chose).
@@ -85,3 +95,20 @@ EXCHANGE_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (E.DISPUTED, E.CANCELLED): frozenset({P.COORDINATOR}),
     (E.DISPUTED, E.PAID): frozenset({P.COORDINATOR}),
 }
+
+# A coordinator's decision on a payment that waits for approval is never their
+# own: on an exchange they help or are helped in, they act as the member
+# ("nobody admits themselves", as with memberships).
+NOT_ON_OWN_EXCHANGE: frozenset[tuple[str, str]] = frozenset(
+    {(E.REVIEW, E.DONE), (E.REVIEW, E.CANCELLED)}
+)
+
+
+def exchange_step_roles(*, parties: set[str], from_status: str, to_status: str) -> set[str]:
+    """The roles in which someone who is ``parties`` to an exchange may take
+    this step: empty when the table does not let them (or has no such step)."""
+    allowed = EXCHANGE_TRANSITIONS.get((from_status, to_status), frozenset())
+    roles = set(parties & allowed)
+    if (from_status, to_status) in NOT_ON_OWN_EXCHANGE and parties & {P.PROVIDER, P.RECEIVER}:
+        roles.discard(P.COORDINATOR)
+    return roles

@@ -10,6 +10,7 @@ urlpatterns = [
     path("c/<slug:slug>/listings/new/", views.listing_new, name="new"),
     path("c/<slug:slug>/listings/<int:listing_id>/", views.listing_detail, name="detail"),
     path("c/<slug:slug>/listings/<int:listing_id>/edit/", views.listing_edit, name="edit"),
+    path("c/<slug:slug>/listings/<int:listing_id>/photo/", views.listing_photo, name="photo"),
     path("c/<slug:slug>/listings/<int:listing_id>/status/", views.listing_status, name="status"),
     path("c/<slug:slug>/listings/<int:listing_id>/report/", views.listing_report, name="report"),
     path(
@@ -19,6 +20,8 @@ urlpatterns = [
     ),
     path("c/<slug:slug>/listings/<int:listing_id>/match/", views.listing_match, name="match"),
     path("c/<slug:slug>/exchanges/", views.my_exchanges, name="exchanges"),
+    path("c/<slug:slug>/exchanges/new/", views.exchange_new, name="exchange_new"),
+    path("c/<slug:slug>/exchanges/settings/", views.exchange_settings, name="exchange_settings"),
     path("c/<slug:slug>/moderation/", views.moderation, name="moderation"),
     path(
         "c/<slug:slug>/moderation/reports/<int:report_id>/",

@@ -9,19 +9,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors as account_selectors
-from accounts.units import amount_number
+from accounts.units import amount_format, amount_number
 from listings import selectors, services
 from listings.forms import (
     ExchangeMessageForm,
     ExchangeProposeForm,
+    ExchangeSettingsForm,
     ExchangeStepForm,
+    HandMatchForm,
     ListingForm,
     ListingReportForm,
     ListingSearchForm,
@@ -35,10 +37,12 @@ from listings.models import (
     ListingKind,
     ListingStatus,
 )
+from listings.photos import photo_size
 from listings.transitions import (
     EXCHANGE_TRANSITIONS,
     ExchangeParty,
     ListingActor,
+    exchange_step_roles,
     listing_targets,
 )
 from ruilkring.errors import DomainError, InvalidInput
@@ -80,6 +84,7 @@ def _listing_values(data: dict) -> dict:
         "indicative_amount": data["indicative_amount"],
         "indicative_per": data["indicative_per"],
         "not_for_neighbours": data["not_for_neighbours"],
+        "photo": data.get("photo"),
     }
 
 
@@ -130,7 +135,11 @@ def listing_new(request: HttpRequest, slug: str) -> HttpResponse:
     initial = {"kind": request.GET.get("kind", ListingKind.OFFER), "owner": membership}
     coordinator = account_selectors.user_is_coordinator(user=request.user, community=community)
     form = ListingForm(
-        request.POST or None, initial=initial, community=community, for_others=coordinator
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        community=community,
+        for_others=coordinator,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -215,6 +224,7 @@ def listing_detail(request: HttpRequest, slug: str, listing_id: int) -> HttpResp
         {
             "community": community,
             "listing": listing,
+            "photo_size": photo_size(listing=listing),
             "is_owner": ListingActor.OWNER in kinds,
             "is_coordinator": ListingActor.COORDINATOR in kinds,
             "actions": _status_actions(listing=listing, kinds=kinds),
@@ -233,6 +243,24 @@ def listing_detail(request: HttpRequest, slug: str, listing_id: int) -> HttpResp
             else None,
         },
     )
+
+
+@login_required
+@require_safe
+def listing_photo(request: HttpRequest, slug: str, listing_id: int) -> FileResponse:
+    """The listing's photo, for exactly the people who may open the listing.
+    Photos are never on a public media address."""
+    _community, listing = _listing_for(request, slug, listing_id)
+    if not listing.photo:
+        raise Http404(_("This listing has no photo."))
+    try:
+        photo = listing.photo.storage.open(listing.photo.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("This listing has no photo.")) from exc
+    response = FileResponse(photo, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
@@ -256,11 +284,21 @@ def listing_edit(request: HttpRequest, slug: str, listing_id: int) -> HttpRespon
         initial["indicative_amount"] = amount_number(
             community=community, amount=listing.indicative_amount
         )
-    form = ListingForm(request.POST or None, initial=initial, community=community, editing=True)
+    form = ListingForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        community=community,
+        editing=True,
+        has_photo=bool(listing.photo),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.listing_update(
-                actor=request.user, listing=listing, **_listing_values(form.cleaned_data)
+                actor=request.user,
+                listing=listing,
+                photo_remove=form.cleaned_data.get("photo_remove", False),
+                **_listing_values(form.cleaned_data),
             )
         except DomainError as error:
             error.show_on(form)
@@ -375,16 +413,24 @@ def _step_actions(*, exchange: Exchange, parties: set[str]) -> list[StepAction]:
     E = ExchangeStatus
     allowed = {
         target
-        for (source, target), actors in EXCHANGE_TRANSITIONS.items()
-        if source == exchange.status and parties & actors
+        for (source, target) in EXCHANGE_TRANSITIONS
+        if source == exchange.status
+        and exchange_step_roles(parties=parties, from_status=source, to_status=target)
     }
     from_dispute = exchange.status == E.DISPUTED
+    in_review = exchange.status == E.REVIEW
     candidates = [
         StepAction(E.ACCEPTED, _("Agree")),
         StepAction(
             E.DONE,
-            _("It is done: ask for payment"),
-            needs_amount=True,
+            _("Approve: ask %(name)s to pay %(amount)s")
+            % {
+                "name": exchange.receiver.user.display_name,
+                "amount": amount_format(community=exchange.community, amount=exchange.amount),
+            }
+            if in_review
+            else _("It is done: ask for payment"),
+            needs_amount=not in_review,
         ),
         StepAction(
             E.PAID,
@@ -396,9 +442,13 @@ def _step_actions(*, exchange: Exchange, parties: set[str]) -> list[StepAction]:
         StepAction(E.DECLINED, _("Decline")),
         StepAction(
             E.CANCELLED,
-            _("Cancel the exchange"),
-            note=_("Why cancel? Both members read this.") if from_dispute else "",
-            note_required=from_dispute,
+            _("Turn it down: no payment") if in_review else _("Cancel the exchange"),
+            note=_("Why not? Both members read this.")
+            if in_review
+            else _("Why cancel? Both members read this.")
+            if from_dispute
+            else "",
+            note_required=from_dispute or in_review,
         ),
         StepAction(
             E.DISPUTED,
@@ -443,11 +493,18 @@ def exchange_detail(request: HttpRequest, slug: str, exchange_id: int) -> HttpRe
 @require_POST
 def exchange_step(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
     community, exchange = _exchange_for(request, slug, exchange_id)
+    # The coordinators' queue approves and turns down from its own page, and
+    # goes back there; any other value goes back to the exchange.
+    back = (
+        reverse("listings:moderation", args=[slug])
+        if request.POST.get("back") == "moderation"
+        else reverse("listings:exchange", args=[slug, exchange.pk])
+    )
     form = ExchangeStepForm(request.POST, community=community)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
-        return redirect("listings:exchange", slug=slug, exchange_id=exchange.pk)
+        return redirect(back)
     try:
         changed = services.exchange_step(
             actor=request.user,
@@ -463,7 +520,7 @@ def exchange_step(request: HttpRequest, slug: str, exchange_id: int) -> HttpResp
             request,
             _("The exchange is now “%(status)s”.") % {"status": changed.get_status_display()},
         )
-    return redirect("listings:exchange", slug=slug, exchange_id=exchange.pk)
+    return redirect(back)
 
 
 @login_required
@@ -551,3 +608,63 @@ def listing_match(request: HttpRequest, slug: str, listing_id: int) -> HttpRespo
         % {"name": provider.user.display_name},
     )
     return redirect("listings:exchange", slug=slug, exchange_id=exchange.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exchange_new(request: HttpRequest, slug: str) -> HttpResponse:
+    """A coordinator matches two members by hand, without a listing or a request
+    from either of them; the helper is asked to agree."""
+    community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
+    form = HandMatchForm(request.POST or None, community=community)
+    if request.method == "POST" and form.is_valid():
+        try:
+            exchange = services.exchange_match(
+                actor=request.user,
+                provider=form.cleaned_data["provider"],
+                receiver=form.cleaned_data["receiver"],
+                description=form.cleaned_data["description"],
+                listing=form.cleaned_data["listing"],
+            )
+        except DomainError as error:
+            error.show_on(form)
+        else:
+            messages.success(
+                request,
+                _("Proposed to %(name)s. They can agree on the exchange page.")
+                % {"name": exchange.provider.user.display_name},
+            )
+            return redirect("listings:exchange", slug=slug, exchange_id=exchange.pk)
+    return render(
+        request,
+        "listings/exchange_new.html",
+        {"community": community, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exchange_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    """Which payments a coordinator approves before the receiver is asked."""
+    community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
+    form = ExchangeSettingsForm(request.POST or None, community=community)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.exchange_settings_set(
+                actor=request.user,
+                community=community,
+                approval_above=form.cleaned_data["approval_above"],
+                approval_first=form.cleaned_data["approval_first"],
+            )
+        except DomainError as error:
+            error.show_on(form)
+        else:
+            messages.success(request, _("The settings have been saved."))
+            return redirect("listings:exchange_settings", slug=slug)
+    return render(
+        request,
+        "listings/exchange_settings.html",
+        {"community": community, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -9,10 +9,11 @@ from django import forms
 from django.forms.renderers import TemplatesSetting
 
 WIDGET_CLASSES = {
-    forms.Textarea: "utrecht-textarea",
+    forms.Textarea: "utrecht-textarea utrecht-textarea--html-textarea",
     forms.Select: "utrecht-select utrecht-select--html-select",
     forms.CheckboxInput: "utrecht-checkbox utrecht-checkbox--html-input",
     forms.RadioSelect: "utrecht-radio-button utrecht-radio-button--html-input",
+    forms.FileInput: "rk-file-input",
 }
 TEXTBOX_CLASS = "utrecht-textbox utrecht-textbox--html-input"
 

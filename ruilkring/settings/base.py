@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "accounts",
     "ledger",
     "listings",
+    "reciprocity",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,9 @@ STORAGES = {
 }
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
+# The largest photo a member may upload with a listing, in bytes. It is stored
+# re-encoded and much smaller (listings.photos).
+RUILKRING_PHOTO_MAX_BYTES = env.int("DJANGO_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
 
 # Cache and rate limits: Redis when configured, local memory otherwise.
 REDIS_URL = env("DJANGO_REDIS_URL", default="")

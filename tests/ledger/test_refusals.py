@@ -1,6 +1,9 @@
 """Every transfer the ledger refuses: it says why, and nothing changes."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.models import Status
 from ledger import services
@@ -292,4 +295,27 @@ def test_a_key_with_characters_the_ledger_reserves_is_refused(anna, bram, books,
     before = books()
     with pytest.raises(InvalidInput, match="idempotency key"):
         pay(bram, anna, 60, key=key)
+    assert books() == before
+
+
+def test_a_cheque_dated_in_the_future_or_long_ago_records_nothing(anna, bram, coordinator, books):
+    before = books()
+    today = timezone.localdate()
+    for occurred_on, problem in [
+        (today + timedelta(days=1), "in the future"),
+        (today - timedelta(days=services.CHEQUE_MAX_AGE_DAYS + 1), "five years ago"),
+    ]:
+        with pytest.raises(InvalidInput, match=f"Cheque 2: .*{problem}"):
+            services.transfer_batch_create(
+                actor=coordinator,
+                community=anna.community,
+                lines=[
+                    services.ChequeLine(payer=bram, payee=anna, amount=60, memo="a"),
+                    services.ChequeLine(
+                        payer=anna, payee=bram, amount=30, memo="b", occurred_on=occurred_on
+                    ),
+                ],
+                declared_total=90,
+                idempotency_key=next_key(),
+            )
     assert books() == before

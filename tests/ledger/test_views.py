@@ -1,7 +1,11 @@
 """The ledger pages, as members and coordinators use them."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import Status
 from ledger import services
@@ -291,3 +295,32 @@ def test_the_coordinator_chooses_how_unanswered_requests_are_paid(as_coordinator
         url("ledger_settings", circle), {"auto_accept": "never", "days": "0"}
     )
     assert response.status_code == 400
+
+
+def test_a_cheque_keeps_the_date_written_on_it(as_coordinator, anna, bram, circle):
+    data = {
+        "rows": "8",
+        "idempotency_key": "b-dated",
+        "payer_1": bram.pk,
+        "payee_1": anna.pk,
+        "amount_1": "1",
+        "memo_1": "Tuin",
+        "date_1": (timezone.localdate() - timedelta(days=58)).isoformat(),
+        "payer_2": anna.pk,
+        "payee_2": bram.pk,
+        "amount_2": "0,5",
+        "memo_2": "Koffie",
+        "declared_total": "1,5",
+    }
+    assert as_coordinator.post(url("batch_new", circle), data).status_code == 302
+    dated, undated = Transfer.objects.order_by("pk")
+    assert dated.occurred_on == timezone.localdate() - timedelta(days=58)
+    assert undated.occurred_on is None
+    page = as_coordinator.get(url("transfer_detail", circle, dated.pk)).content.decode()
+    assert "Date of the exchange" in page
+    assert date_format(dated.occurred_on, "j F Y") in page
+    # A date alone is a row someone started: it asks for the rest.
+    data |= {"idempotency_key": "b-date-only", "date_3": data["date_1"]}
+    response = as_coordinator.post(url("batch_new", circle), data)
+    assert response.status_code == 400
+    assert Transfer.objects.count() == 2

@@ -8,7 +8,7 @@ from accounts.models import Status
 from ledger import services as ledger
 from ledger.models import Account, AutoAccept, PaymentRequest, RequestStatus, Transfer
 from listings import services
-from listings.models import Exchange, ExchangeEvent, ExchangeStatus, ThankYou
+from listings.models import Exchange, ExchangeEvent, ExchangeSettings, ExchangeStatus, ThankYou
 from listings.transitions import EXCHANGE_TRANSITIONS, ExchangeParty
 from ruilkring.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
 from tests.factories import CoordinatorFactory, UserFactory
@@ -164,19 +164,24 @@ ACTORS = ["proposer", "counterpart", "coordinator", "outsider", "system"]
 
 
 def _walk_to(status, *, anna, bram, coordinator, listing):
-    """A real exchange in ``status``, reached by the steps members take."""
+    """A real exchange in ``status``, reached by the steps members take. Review:
+    the circle has every payment approved, so Anna's "done" waits for approval."""
     exchange = services.exchange_propose(actor=bram.user, listing=listing, description="Heg")
+    if status == S.REVIEW:
+        ExchangeSettings.objects.create(community=listing.community, approval_above=0)
     path = {
         S.PROPOSED: [],
         S.ACCEPTED: [(anna, S.ACCEPTED, {})],
         S.DECLINED: [(anna, S.DECLINED, {})],
         S.CANCELLED: [(bram, S.CANCELLED, {})],
         S.DONE: [(anna, S.ACCEPTED, {}), (anna, S.DONE, {"amount": 30})],
+        S.REVIEW: [(anna, S.ACCEPTED, {}), (anna, S.DONE, {"amount": 30})],
         S.PAID: [(anna, S.ACCEPTED, {}), (anna, S.DONE, {"amount": 30}), (bram, S.PAID, {})],
         S.DISPUTED: [(anna, S.ACCEPTED, {}), (anna, S.DISPUTED, {"note": "Oneens."})],
     }[status]
     for member, target, extra in path:
         exchange = step(member.user, exchange, target, **extra)
+    assert exchange.status == status
     return exchange
 
 
@@ -218,3 +223,16 @@ def test_a_step_is_taken_exactly_when_the_table_allows_it(
         step(person, exchange, target, **extra)
     assert Exchange.objects.get(pk=exchange.pk).status == source
     assert ExchangeEvent.objects.count() == events
+
+
+def test_the_payment_says_what_the_help_was_on_both_statements(anna, bram, place):
+    """The payment carries the listing's title, not the first message of the exchange."""
+    offer = place()
+    exchange = services.exchange_propose(
+        actor=bram.user, listing=offer, description="Past het dinsdag?"
+    )
+    services.exchange_step(actor=anna.user, exchange=exchange, to_status=ExchangeStatus.ACCEPTED)
+    exchange = services.exchange_step(
+        actor=anna.user, exchange=exchange, to_status=ExchangeStatus.DONE, amount=60
+    )
+    assert exchange.payment_request.memo == offer.title

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("ledger.urls")),
     path("", include("listings.urls")),
+    path("", include("reciprocity.urls")),
 ]

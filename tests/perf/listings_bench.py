@@ -211,7 +211,7 @@ def _load(rng: random.Random) -> list:
         cursor.copy(
             "COPY listings_listing (community_id, owner_id, kind, title, description, category_id, "
             "help_type, availability, indicative_per, not_for_neighbours, status, expires_on, "
-            "removed_reason, created_by_id, created_at, updated_at, search_text) FROM STDIN"
+            "removed_reason, created_by_id, created_at, updated_at, search_text, photo) FROM STDIN"
         ) as copy,
     ):
         for c, community in enumerate(communities):
@@ -238,6 +238,7 @@ def _load(rng: random.Random) -> list:
                         created,
                         created,
                         search_text_of(title, description),
+                        "",
                     )
                 )
     with connection.cursor() as cursor:

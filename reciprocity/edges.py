@@ -1,0 +1,196 @@
+"""One community's ledger, read in bulk as arrays for the analysis.
+
+Three reads, each aggregated in the database, none with a Python loop over
+transfers:
+
+- **payments**: what each account paid each other account per day, and how
+  many payments that was. Money goes from the payer's account (its negative
+  entry) to the payee's (its positive entry); the payee is the one who *gave*
+  help. A transfer that was reversed and its reversal are both left out: a
+  corrected mistake is no exchange.
+- **movements**: every entry per account and day, reversals included, so
+  that a balance on any day is what the member's statement said that day.
+- **paid exchanges** per day, kind of help and the member who helped.
+
+A transfer's day is the date on its cheque (``occurred_on``) or else the day
+it was recorded, in ``settings.TIME_ZONE``. Nodes are the community's
+accounts in id order; the system accounts (community account, pot) are listed
+in ``system_nodes`` for the engine to merge into one node. Every ledger
+service writes transfers with exactly two entries, which the payment read
+relies on.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Count, DateField, Exists, F, OuterRef, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from numpy.typing import NDArray
+
+from accounts.models import Community
+from ledger.models import Account, AccountKind, Entry, Transfer, TransferKind
+from listings.models import Exchange, ExchangeStatus
+
+
+@dataclass(frozen=True)
+class CommunityLedger:
+    """Arrays over one community's accounts (nodes) and days (``datetime64[D]``)."""
+
+    account_ids: NDArray[np.int64]
+    # The membership of each node; -1 for a system account.
+    membership_ids: NDArray[np.int64]
+    system_nodes: NDArray[np.int64]
+    # The limits in force now, the community's defaults filled in.
+    floors: NDArray[np.int64]
+    ceilings: NDArray[np.int64]
+    # Payments per (payer, payee, day): their total and their number.
+    payer: NDArray[np.int64]
+    payee: NDArray[np.int64]
+    day: NDArray[np.datetime64]
+    amount: NDArray[np.int64]
+    count: NDArray[np.int64]
+    # Entries per (node, day), reversals included.
+    movement_node: NDArray[np.int64]
+    movement_day: NDArray[np.datetime64]
+    movement_amount: NDArray[np.int64]
+    # Paid exchanges per (day, kind of help, helper's membership).
+    exchange_day: NDArray[np.datetime64]
+    exchange_help_type: NDArray[np.str_]
+    exchange_provider: NDArray[np.int64]
+    exchange_count: NDArray[np.int64]
+
+    @property
+    def node_count(self) -> int:
+        return int(self.account_ids.size)
+
+    def payments_in(self, *, after: date | None, until: date) -> NDArray[np.bool_]:
+        """Which payment rows fall in (after, until]; from the start when ``after`` is None."""
+        return _days_in(self.day, after=after, until=until)
+
+    def exchanges_in(self, *, after: date | None, until: date) -> NDArray[np.bool_]:
+        return _days_in(self.exchange_day, after=after, until=until)
+
+
+def _days_in(days: NDArray[np.datetime64], *, after: date | None, until: date) -> NDArray:
+    inside = days <= np.datetime64(until, "D")
+    if after is not None:
+        inside &= days > np.datetime64(after, "D")
+    return inside
+
+
+def _transfer_day(prefix: str = "") -> Coalesce:
+    """The exchange's date: the cheque's, or the local day it was recorded."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return Coalesce(
+        f"{prefix}occurred_on",
+        TruncDate(f"{prefix}created_at", tzinfo=zone),
+        output_field=DateField(),
+    )
+
+
+def _columns(rows: list[tuple], *dtypes) -> list[NDArray]:
+    """The rows of a query as one array per column (transposed without a Python loop)."""
+    columns = list(zip(*rows, strict=True)) or [() for _ in dtypes]
+    return [
+        np.array(column, dtype=dtype).reshape(-1)
+        for column, dtype in zip(columns, dtypes, strict=True)
+    ]
+
+
+def _filled(values: NDArray, default: int) -> NDArray[np.int64]:
+    """An account's own limits, or the community's default where it has none."""
+    return np.where(np.equal(values, None), default, values).astype(np.int64)
+
+
+def community_ledger_read(*, community: Community) -> CommunityLedger:
+    """Everything the analysis needs from ``community``'s books, in four queries."""
+    account_ids, kinds, membership_ids, floors, ceilings = _columns(
+        list(
+            Account.objects.filter(community=community)
+            .order_by("pk")
+            .values_list("pk", "kind", "membership_id", "floor", "ceiling")
+        ),
+        np.int64,
+        object,
+        object,
+        object,
+        object,
+    )
+    system = kinds != AccountKind.MEMBER
+
+    reversed_transfer = Transfer.objects.filter(reverses=OuterRef("transfer"))
+    # Each positive entry joined to the negative entry of its own transfer.
+    payer, payee, day, amount, count = _columns(
+        list(
+            Entry.objects.filter(
+                account__community=community, amount__gt=0, transfer__entries__amount__lt=0
+            )
+            .exclude(transfer__kind=TransferKind.REVERSAL)
+            .exclude(Exists(reversed_transfer))
+            .values(payer_account=F("transfer__entries__account"), day=_transfer_day("transfer__"))
+            .annotate(total=Sum("amount"), payments=Count("pk"))
+            .values_list("payer_account", "account_id", "day", "total", "payments")
+            .order_by()
+        ),
+        np.int64,
+        np.int64,
+        "datetime64[D]",
+        np.int64,
+        np.int64,
+    )
+    movement_account, movement_day, movement_amount = _columns(
+        list(
+            Entry.objects.filter(account__community=community)
+            .values("account_id", day=_transfer_day("transfer__"))
+            .annotate(total=Sum("amount"))
+            .values_list("account_id", "day", "total")
+            .order_by()
+        ),
+        np.int64,
+        "datetime64[D]",
+        np.int64,
+    )
+    exchange_day, help_type, provider, exchange_count = _columns(
+        list(
+            Exchange.objects.filter(
+                community=community, status=ExchangeStatus.PAID, transfer__isnull=False
+            )
+            .exclude(Exists(reversed_transfer))
+            .values("provider_id", "listing__help_type", day=_transfer_day("transfer__"))
+            .annotate(exchanges=Count("pk"))
+            .values_list("day", "listing__help_type", "provider_id", "exchanges")
+            .order_by()
+        ),
+        "datetime64[D]",
+        object,
+        np.int64,
+        np.int64,
+    )
+
+    def node(accounts: NDArray[np.int64]) -> NDArray[np.int64]:
+        return np.searchsorted(account_ids, accounts).astype(np.int64)
+
+    return CommunityLedger(
+        account_ids=account_ids,
+        membership_ids=np.where(system, -1, membership_ids).astype(np.int64),
+        system_nodes=np.flatnonzero(system).astype(np.int64),
+        floors=_filled(floors, community.default_floor),
+        ceilings=_filled(ceilings, community.default_ceiling),
+        payer=node(payer),
+        payee=node(payee),
+        day=day,
+        amount=amount,
+        count=count,
+        movement_node=node(movement_account),
+        movement_day=movement_day,
+        movement_amount=movement_amount,
+        exchange_day=exchange_day,
+        exchange_help_type=np.where(np.equal(help_type, None), "", help_type).astype(np.str_),
+        exchange_provider=provider,
+        exchange_count=exchange_count,
+    )

@@ -10,29 +10,9 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from reciprocity.models import Flag, FlagEvent, ReciprocitySettings
-from tests.factories import CommunityFactory, CoordinatorFactory, MembershipFactory, UserFactory
+from tests.factories import CommunityFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def circle():
-    return CommunityFactory(slug="sterrenstelsel")
-
-
-@pytest.fixture
-def anna(circle):
-    return MembershipFactory(community=circle, user=UserFactory(display_name="Anna"))
-
-
-@pytest.fixture
-def mieke(circle):
-    return CoordinatorFactory(community=circle, user=UserFactory(display_name="Mieke")).user
-
-
-@pytest.fixture
-def joost(circle):
-    return CoordinatorFactory(community=circle, user=UserFactory(display_name="Joost")).user
 
 
 def make_flag(circle, membership, **changes):

@@ -12,32 +12,12 @@ from reciprocity.models import Flag, FlagEvent, FlagStatus, ReciprocitySettings
 from reciprocity.services import flag_step, reciprocity_settings_set
 from reciprocity.transitions import FLAG_TRANSITIONS, FlagActor
 from ruilkring.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
-from tests.factories import CommunityFactory, CoordinatorFactory, MembershipFactory, UserFactory
+from tests.factories import CommunityFactory, CoordinatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 STATUSES = FlagStatus.values
 TOMORROW = timezone.localdate() + timedelta(days=1)
-
-
-@pytest.fixture
-def circle():
-    return CommunityFactory(slug="sterrenstelsel")
-
-
-@pytest.fixture
-def anna(circle):
-    return MembershipFactory(community=circle, user=UserFactory(display_name="Anna"))
-
-
-@pytest.fixture
-def mieke(circle):
-    return CoordinatorFactory(community=circle, user=UserFactory(display_name="Mieke")).user
-
-
-@pytest.fixture
-def joost(circle):
-    return CoordinatorFactory(community=circle, user=UserFactory(display_name="Joost")).user
 
 
 def make_flag(circle, membership, status=FlagStatus.OPEN, **changes):

@@ -22,17 +22,12 @@ from reciprocity.models import (
     Scope,
 )
 from reciprocity.services import flag_step
-from tests.factories import CommunityFactory, CoordinatorFactory, MembershipFactory, UserFactory
+from tests.factories import CommunityFactory, MembershipFactory, UserFactory
 from tests.reciprocity.flag_builders import PERIOD, PREVIOUS, TRIGGERS, store_member, store_pair
 
 pytestmark = pytest.mark.django_db
 
 JULY = date(2025, 7, 1)
-
-
-@pytest.fixture
-def circle():
-    return CommunityFactory(name="Sterrenstelsel", slug="sterrenstelsel")
 
 
 def member(circle, name):
@@ -42,11 +37,6 @@ def member(circle, name):
 @pytest.fixture
 def anna(circle):
     return member(circle, "Anna")
-
-
-@pytest.fixture
-def coordinator(circle):
-    return CoordinatorFactory(community=circle, user=UserFactory(display_name="Mieke")).user
 
 
 def overloaded(circle, membership, periods=(PREVIOUS, PERIOD), **changes):

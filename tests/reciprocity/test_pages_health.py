@@ -27,16 +27,6 @@ JUNE = date(2025, 6, 1)
 
 
 @pytest.fixture
-def circle():
-    return CommunityFactory(name="Sterrenstelsel", slug="sterrenstelsel")
-
-
-@pytest.fixture
-def coordinator(circle):
-    return CoordinatorFactory(community=circle, user=UserFactory(display_name="Mieke")).user
-
-
-@pytest.fixture
 def as_coordinator(client, coordinator):
     client.force_login(coordinator)
     return client

@@ -1,7 +1,6 @@
 """One community's ledger, read in bulk as arrays for the analysis.
 
-Three reads, each aggregated in the database, none with a Python loop over
-transfers:
+Three things, none with a Python loop over transfers:
 
 - **payments**: what each account paid each other account per day, and how
   many payments that was. Money goes from the payer's account (its negative
@@ -11,6 +10,11 @@ transfers:
 - **movements**: every entry per account and day, reversals included, so
   that a balance on any day is what the member's statement said that day.
 - **paid exchanges** per day, kind of help and the member who helped.
+
+Payments and movements come from one read of the community's entries, each
+joined to its transfer once, and are added up in numpy: grouped in the
+database they would not get any smaller, and two reads joined every entry to
+its transfer twice. The exchanges are added up in the database.
 
 A transfer's day is the date on its cheque (``occurred_on``) or else the day
 it was recorded, in ``settings.TIME_ZONE``. Nodes are the community's
@@ -28,7 +32,15 @@ from datetime import date
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, DateField, Exists, Max, OuterRef, Q, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from numpy.typing import NDArray
 
@@ -93,18 +105,44 @@ def _transfer_day(prefix: str = "") -> Coalesce:
     )
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _array(column: tuple, dtype) -> NDArray:
+    if dtype == "datetime64[D]" and None not in column:
+        # Dates as day numbers: numpy's own conversion of date objects takes
+        # about fifteen times as long.
+        ordinals = np.fromiter(map(date.toordinal, column), dtype=np.int64, count=len(column))
+        return (ordinals - _EPOCH_ORDINAL).astype("datetime64[D]")
+    return np.array(column, dtype=dtype).reshape(-1)
+
+
 def _columns(rows: list[tuple], *dtypes) -> list[NDArray]:
     """The rows of a query as one array per column (transposed without a Python loop)."""
     columns = list(zip(*rows, strict=True)) or [() for _ in dtypes]
-    return [
-        np.array(column, dtype=dtype).reshape(-1)
-        for column, dtype in zip(columns, dtypes, strict=True)
-    ]
+    return [_array(column, dtype) for column, dtype in zip(columns, dtypes, strict=True)]
 
 
 def _filled(values: NDArray, default: int) -> NDArray[np.int64]:
     """An account's own limits, or the community's default where it has none."""
     return np.where(np.equal(values, None), default, values).astype(np.int64)
+
+
+def _grouped(*keys: NDArray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Rows with the same ``keys`` as one group, the groups in the order of the
+    keys (as ``np.unique(..., axis=0)`` orders them, without its slow sort of
+    whole rows): the first row of each group, and the group of every row."""
+    order = np.lexsort(keys[::-1])
+    starts = np.ones(order.size, dtype=bool)
+    for key in keys:
+        ordered = key[order]
+        starts[1:] &= ordered[1:] == ordered[:-1]
+    starts = ~starts
+    if order.size:
+        starts[0] = True
+    group = np.empty(order.size, dtype=np.int64)
+    group[order] = np.cumsum(starts) - 1
+    return order[starts], group
 
 
 def _payments_per_day(
@@ -114,26 +152,51 @@ def _payments_per_day(
     amount: NDArray[np.int64],
 ) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
     """Transfers added up per (payer, payee, day): the totals and how many."""
-    if not payer.size:
-        empty = np.array([], dtype=np.int64)
-        return empty, empty, np.array([], dtype="datetime64[D]"), empty, empty
-    keys = np.stack([payer, payee, day.astype(np.int64)], axis=1)
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    totals = np.zeros(len(unique), dtype=np.int64)
-    np.add.at(totals, inverse, amount)  # exact in integers, unlike weighted bincount
-    counts = np.bincount(inverse, minlength=len(unique))
-    return (
-        unique[:, 0].astype(np.int64),
-        unique[:, 1].astype(np.int64),
-        unique[:, 2].astype("datetime64[D]"),
-        totals,
-        counts.astype(np.int64),
-    )
+    first, group = _grouped(payer, payee, day.astype(np.int64))
+    totals = np.zeros(first.size, dtype=np.int64)
+    np.add.at(totals, group, amount)  # exact in integers, unlike weighted bincount
+    counts = np.bincount(group, minlength=first.size).astype(np.int64)
+    return payer[first], payee[first], day[first], totals, counts
+
+
+def _transfer_sides(
+    transfer: NDArray[np.int64],
+    account: NDArray[np.int64],
+    amount: NDArray[np.int64],
+    day: NDArray[np.datetime64],
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """One row per transfer from its entries: the payer's account (of the
+    negative entry), the payee's (of the positive one), the day and the amount
+    (the largest entry). A transfer has exactly two entries; one without a
+    negative or a positive entry is left out."""
+    lowest = np.iinfo(np.int64).min
+    transfers, row = np.unique(transfer, return_inverse=True)
+    row = row.reshape(-1)
+    payer = np.full(transfers.size, lowest, dtype=np.int64)
+    payee = np.full(transfers.size, lowest, dtype=np.int64)
+    moved = np.full(transfers.size, lowest, dtype=np.int64)
+    paid, got = amount < 0, amount > 0
+    np.maximum.at(payer, row[paid], account[paid])
+    np.maximum.at(payee, row[got], account[got])
+    np.maximum.at(moved, row, amount)
+    days = np.empty(transfers.size, dtype="datetime64[D]")
+    days[row] = day
+    whole = (payer != lowest) & (payee != lowest)
+    return payer[whole], payee[whole], days[whole], moved[whole]
+
+
+def _movements_per_day(
+    account: NDArray[np.int64], day: NDArray[np.datetime64], amount: NDArray[np.int64]
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Entries added up per (account, day)."""
+    first, group = _grouped(account, day.astype(np.int64))
+    totals = np.zeros(first.size, dtype=np.int64)
+    np.add.at(totals, group, amount)
+    return account[first], day[first], totals
 
 
 def community_ledger_read(*, community: Community) -> CommunityLedger:
-    """Everything the analysis needs from ``community``'s books, in four queries."""
+    """Everything the analysis needs from ``community``'s books, in three queries."""
     account_ids, kinds, membership_ids, floors, ceilings = _columns(
         list(
             Account.objects.filter(community=community)
@@ -149,44 +212,40 @@ def community_ledger_read(*, community: Community) -> CommunityLedger:
     system = kinds != AccountKind.MEMBER
 
     reversed_transfer = Transfer.objects.filter(reverses=OuterRef("transfer"))
-    # One row per transfer: its payer's and payee's account (the negative and
-    # the positive entry) and its day. Grouping by transfer keeps the query a
-    # plain join of entries with their transfer, whatever the planner knows
-    # about the tables; joining each entry to its transfer's other entry
-    # instead took minutes on freshly filled tables without statistics.
-    transfer_payer, transfer_payee, transfer_day, transfer_amount = _columns(
+    # Every entry once, with its transfer's day and whether the transfer was
+    # undone (a reversal, or reversed since). A plain join of entries with their
+    # transfer, whatever the planner knows about the tables: joining each entry
+    # to its transfer's other entry took minutes on freshly filled tables
+    # without statistics.
+    entry_transfer, entry_account, entry_amount, entry_day, undone = _columns(
         list(
             Entry.objects.filter(account__community=community)
-            .exclude(transfer__kind=TransferKind.REVERSAL)
-            .exclude(Exists(reversed_transfer))
-            .values("transfer_id", day=_transfer_day("transfer__"))
-            .annotate(
-                payer_account=Max("account_id", filter=Q(amount__lt=0)),
-                payee_account=Max("account_id", filter=Q(amount__gt=0)),
-                moved=Max("amount"),
+            .values_list(
+                "transfer_id",
+                "account_id",
+                "amount",
+                _transfer_day("transfer__"),
+                ExpressionWrapper(
+                    Q(transfer__kind=TransferKind.REVERSAL) | Exists(reversed_transfer),
+                    output_field=BooleanField(),
+                ),
             )
-            .values_list("payer_account", "payee_account", "day", "moved")
             .order_by()
         ),
         np.int64,
         np.int64,
-        "datetime64[D]",
         np.int64,
+        "datetime64[D]",
+        bool,
     )
+    kept = ~undone
     payer, payee, day, amount, count = _payments_per_day(
-        transfer_payer, transfer_payee, transfer_day, transfer_amount
+        *_transfer_sides(
+            entry_transfer[kept], entry_account[kept], entry_amount[kept], entry_day[kept]
+        )
     )
-    movement_account, movement_day, movement_amount = _columns(
-        list(
-            Entry.objects.filter(account__community=community)
-            .values("account_id", day=_transfer_day("transfer__"))
-            .annotate(total=Sum("amount"))
-            .values_list("account_id", "day", "total")
-            .order_by()
-        ),
-        np.int64,
-        "datetime64[D]",
-        np.int64,
+    movement_account, movement_day, movement_amount = _movements_per_day(
+        entry_account, entry_day, entry_amount
     )
     exchange_day, help_type, provider, exchange_count = _columns(
         list(

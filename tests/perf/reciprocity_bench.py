@@ -30,10 +30,13 @@ Then, in one run:
   per community ``community_analyse`` for the first day of this month and then
   ``flags_evaluate`` (what ``community_backfill`` does for one month), one
   community per task over a pool of 2 processes, as 2 Celery workers would.
-  The previous month is analysed first, untimed, so the flags have a month
-  before to compare with. Reported: wall seconds, and the peak RSS of the
-  process tree (each worker's own peak plus the parent's; the PostgreSQL
-  server is not counted). Targets: 60 s, 2 GB.
+  First, untimed, the previous month and this month are analysed once, so
+  the timed run finds what a night finds: a month before for the flags to
+  compare with, and this month's rows from the night before to replace.
+  Reported: wall seconds, and the peak RSS of the process tree (each worker's
+  own peak plus the parent's; the PostgreSQL server is not counted). Before
+  each timed part it waits up to a minute for other work on the machine to
+  stop (``RUILKRING_BENCH_QUIET_WAIT``). Targets: 60 s, 2 GB.
 - **one community**: ``community_analyse`` of the large community, median of 3.
   Target: 1 s.
 - **vs networkx**: the core measures (W, D, C, A, the giant strongly connected
@@ -63,7 +66,7 @@ import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +80,10 @@ LARGE_MEMBERS = 5_000
 LARGE_TRANSFERS = 100_000
 SLICE_MEMBERS = int(os.environ.get("RUILKRING_BENCH_SLICE_MEMBERS", "20000"))
 WORKERS = int(os.environ.get("RUILKRING_BENCH_WORKERS", "2"))
+# Before each timed part, wait (at most this long) until the machine is at most
+# QUIET_PERCENT busy: other work on the same cores would be measured too.
+QUIET_WAIT = float(os.environ.get("RUILKRING_BENCH_QUIET_WAIT", "60"))
+QUIET_PERCENT = 20.0
 HISTORY_DAYS = 3 * 365
 SEED = 20261130
 TARGETS = {"full_wall_s": 60.0, "full_peak_rss_mb": 2048.0, "one_community_s": 1.0}
@@ -179,7 +186,9 @@ def _book(plan: Plan, today: date, now_local: np.datetime64) -> dict:
     day = np.minimum((HISTORY_DAYS + 1) * rng.random(base) ** 0.85, HISTORY_DAYS).astype(np.int64)
     eligible = np.searchsorted(join_day, day, side="right")
     payee = np.searchsorted(give_weight, rng.random(base) * give_weight[eligible - 1], "right")
-    payer = np.searchsorted(receive_weight, rng.random(base) * receive_weight[eligible - 1], "right")
+    payer = np.searchsorted(
+        receive_weight, rng.random(base) * receive_weight[eligible - 1], "right"
+    )
     payee, payer = np.minimum(payee, eligible - 1), np.minimum(payer, eligible - 1)
     same = payer == payee
     payee[same] = (payee[same] + 1 + rng.integers(0, eligible[same] - 1)) % eligible[same]
@@ -327,16 +336,16 @@ def _copy(cursor, table: str, columns: dict) -> None:
 
     frame = pd.DataFrame({name: value for name, value in columns.items()}, index=None)
     for name, value in columns.items():
-        if isinstance(value, np.ndarray) and value.dtype.kind == "M" and value.dtype.name.endswith(
-            "[D]"
+        if (
+            isinstance(value, np.ndarray)
+            and value.dtype.kind == "M"
+            and value.dtype.name.endswith("[D]")
         ):
             text = np.datetime_as_string(value, unit="D").astype(object)
             text[np.isnat(value)] = None
             frame[name] = text
     buffer = io.StringIO()
-    frame.to_csv(
-        buffer, sep="\t", header=False, index=False, na_rep="\\N", quoting=csv.QUOTE_NONE
-    )
+    frame.to_csv(buffer, sep="\t", header=False, index=False, na_rep="\\N", quoting=csv.QUOTE_NONE)
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         copy.write(buffer.getvalue())
 
@@ -420,7 +429,7 @@ def _generate(conninfo: str) -> dict:
             "ledger_entry",
         ):
             admin.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"(SELECT max(id) FROM {table}))"
             )
         vacuum_began = time.perf_counter()
@@ -451,11 +460,12 @@ def _worker_start() -> None:
 
     django.setup()
     connections.close_all()
-    import reciprocity.flags  # noqa: F401 - imported once, as a worker does
+    # Imported once, as a worker does.
+    import reciprocity.flags
     import reciprocity.services  # noqa: F401
 
 
-def _nightly_one(task: tuple[int, date, date]) -> tuple[int, float, int, int]:
+def _nightly_one(task: tuple[int, date, date]) -> tuple[int, float, float, int, int]:
     """One community's job: the month's analysis, then its flags."""
     from django.db import close_old_connections
 
@@ -464,15 +474,15 @@ def _nightly_one(task: tuple[int, date, date]) -> tuple[int, float, int, int]:
     from reciprocity.services import community_analyse
 
     community_id, period, today = task
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     community = Community.objects.get(pk=community_id)
     community_analyse(community=community, period=period, today=today)
     flags_evaluate(community=community, period=period)
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu_began
     # What Celery's Django fix-up does after every task (CONN_MAX_AGE is 0).
     close_old_connections()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return community_id, seconds, os.getpid(), peak_kb
+    return community_id, seconds, cpu, os.getpid(), peak_kb
 
 
 def _nightly(plans: list[Plan], today: date) -> dict:
@@ -483,10 +493,13 @@ def _nightly(plans: list[Plan], today: date) -> dict:
     connections.close_all()
     context = multiprocessing.get_context("fork")
     with context.Pool(WORKERS, initializer=_worker_start) as pool:
-        # The month before, untimed: the past months the nightly run finds in place.
+        # Untimed, what the nightly run finds in place: the month before (final),
+        # and this month as the run of the night before left it.
         began = time.perf_counter()
-        pool.map(_nightly_one, [(p.community_id, before, today) for p in plans], chunksize=1)
+        for month in (before, period):
+            pool.map(_nightly_one, [(p.community_id, month, today) for p in plans], chunksize=1)
         warmup = time.perf_counter() - began
+        busy = _quiet()
         began = time.perf_counter()
         results = list(
             pool.imap_unordered(
@@ -495,10 +508,10 @@ def _nightly(plans: list[Plan], today: date) -> dict:
         )
         wall = time.perf_counter() - began
     peaks: dict[int, int] = {}
-    for _community, _seconds, pid, peak_kb in results:
+    for _community, _seconds, _cpu, pid, peak_kb in results:
         peaks[pid] = max(peaks.get(pid, 0), peak_kb)
     parent_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    per_community = {community: seconds for community, seconds, _pid, _peak in results}
+    per_community = {community: seconds for community, seconds, *_rest in results}
     regular = [per_community[p.community_id] for p in plans[:-1]]
     return {
         "period": period.isoformat(),
@@ -510,7 +523,11 @@ def _nightly(plans: list[Plan], today: date) -> dict:
         "community_max_s": round(max(regular), 3),
         "community_sum_s": round(sum(per_community.values()), 2),
         "large_community_in_nightly_s": round(per_community[plans[-1].community_id], 3),
-        "previous_month_untimed_s": round(warmup, 2),
+        # CPU of the worker processes alone (PostgreSQL's is not in it).
+        "workers_cpu_s": round(sum(cpu for _c, _s, cpu, _p, _k in results), 2),
+        "untimed_month_before_and_night_before_s": round(warmup, 2),
+        "machine_busy_before_nightly_percent": busy,
+        "load_average_after_nightly": os.getloadavg()[0],
     }
 
 
@@ -522,6 +539,7 @@ def _one_community(plan: Plan, today: date) -> dict:
     community = Community.objects.get(pk=plan.community_id)
     period = today.replace(day=1)
     times = []
+    busy = _quiet()
     for _run in range(3):
         began = time.perf_counter()
         community_analyse(community=community, period=period, today=today)
@@ -529,6 +547,7 @@ def _one_community(plan: Plan, today: date) -> dict:
     return {
         "one_community_s": round(statistics.median(times), 3),
         "one_community_runs_s": [round(t, 3) for t in times],
+        "machine_busy_before_one_community_percent": busy,
         "one_community_member_snapshots": MemberSnapshot.objects.filter(
             community=community, period=period
         ).count(),
@@ -631,6 +650,7 @@ def _vs_networkx(plans: list[Plan]) -> dict:
     began = time.perf_counter()
     rows = _payment_rows(chosen)
     read = time.perf_counter() - began
+    busy = _quiet()
     began = time.perf_counter()
     engine = engine_measures(rows)
     engine_seconds = time.perf_counter() - began
@@ -650,10 +670,25 @@ def _vs_networkx(plans: list[Plan]) -> dict:
         "networkx_matches_engine": all(same.values()),
         "networkx_differs_in": sorted(key for key, ok in same.items() if not ok),
         "slice_W_D_C_A": [engine["W"], engine["D"], engine["C"], engine["A"]],
+        "machine_busy_before_networkx_percent": busy,
     }
 
 
 # -- Running it -------------------------------------------------------------------
+
+
+def _quiet() -> float | None:
+    """Wait (bounded) for the machine to be quiet; how busy it was, in percent."""
+    from tests.perf.ledger.runner import wait_for_quiet
+
+    busy = wait_for_quiet(QUIET_WAIT, QUIET_PERCENT)
+    if busy is not None and busy > QUIET_PERCENT:
+        print(
+            f"the machine is still {busy:.0f}% busy with other work; measuring anyway",
+            file=sys.stderr,
+            flush=True,
+        )
+    return None if busy is None else round(busy, 1)
 
 
 def _machine() -> dict:
@@ -704,7 +739,12 @@ def _table(report: dict) -> str:
             "",
             "",
         ),
-        ("  large community inside the run", f"{report['large_community_in_nightly_s']:.3f} s", "", ""),
+        (
+            "  large community inside the run",
+            f"{report['large_community_in_nightly_s']:.3f} s",
+            "",
+            "",
+        ),
         (
             f"one community ({LARGE_MEMBERS} members), median of 3",
             f"{report['one_community_s']:.3f} s",
@@ -799,7 +839,7 @@ def main() -> int:
         "postgresql": server,
         "postgresql_settings": {**SERVER_SETTINGS, **LOAD_SETTINGS},
         "plans_sample": [asdict(p) for p in (plans[0], plans[-1])],
-        "measured_at": datetime.now().isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -1,6 +1,6 @@
 """How long the reciprocity report takes on a large export: 100,000 payments.
 
-    make bench-reciprocity         (or: .venv/bin/python -m tests.perf.reciprocity_report_bench)
+    make bench-reciprocity-report  (or: .venv/bin/python -m tests.perf.reciprocity_report_bench)
 
 Writes a CSV the way a Dutch spreadsheet exports it (semicolons, decimal
 commas, a date column) with 100,000 payments among 2,000 members: most trade

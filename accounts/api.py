@@ -1,11 +1,13 @@
 """API views for people and memberships. Thin: a selector, an output serializer."""
 
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
+from ruilkring.api_schema import problems
 
 
 class MyMembershipsApi(APIView):
@@ -35,6 +37,12 @@ class MyMembershipsApi(APIView):
         def get_unit_plural(self, membership) -> str:
             return getattr(membership.community, f"unit_plural_{self._language()}")
 
+    @extend_schema(
+        responses={
+            200: inline_serializer("MyMembershipsList", {"results": OutputSerializer(many=True)}),
+            **problems(),
+        }
+    )
     def get(self, request: Request) -> Response:
         memberships = selectors.memberships_of_user(user=request.user)
         data = self.OutputSerializer(memberships, many=True, context={"request": request}).data

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Area, Community, Role, UnitKind, User
+from accounts.models import ApiToken, Area, Community, Role, UnitKind, User
 from accounts.services import COMMUNITY_EDITABLE_FIELDS
 from accounts.units import amount_number, amount_parse
 
@@ -218,3 +218,11 @@ class CommunityCreateForm(CommunitySettingsForm):
         data = super().service_values()
         data.pop("first_coordinator_email", None)
         return data
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=ApiToken._meta.get_field("name").max_length,
+        help_text=_("What the token is for, for example “my spreadsheet” or “the circle's app”."),
+    )

@@ -16,6 +16,8 @@ community explicitly, so nobody reads another community's data by accident.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -385,3 +387,42 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}: {self.channel}"
+
+
+class ApiToken(models.Model):
+    """A personal access token: a person's key to the API, for scripts and apps.
+
+    Only the SHA-256 hash of the secret is stored, so a copy of the database
+    does not hand out working keys; the person sees the secret once, when it is
+    made. The ``prefix`` (its first characters) lets them tell tokens apart. A
+    revoked token stays, with ``revoked_at``, so the list shows what was used.
+    """
+
+    # A token is a credential, not history: it goes with its person.
+    user = models.ForeignKey(
+        User, verbose_name=_("person"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("prefix"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @staticmethod
+    def hash_of(secret: str) -> str:
+        """The SHA-256 hex digest under which a secret is stored and looked up."""
+        return hashlib.sha256(secret.encode()).hexdigest()

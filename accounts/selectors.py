@@ -7,6 +7,7 @@ never leaks into another's pages.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import (
     MEMBER_STATUSES,
+    ApiToken,
     Community,
     Membership,
     MembershipEvent,
@@ -252,3 +254,24 @@ def notifications_unread_count(*, user: User) -> int:
     if not user.is_authenticated:
         return 0
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
+    """A person's personal access tokens, active and revoked, newest first."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def api_token_for_secret_get(*, secret: str) -> ApiToken | None:
+    """The active token whose secret this is, with its person; None for an
+    unknown or revoked secret.
+
+    The lookup goes by the secret's SHA-256 hash, so its time does not depend on
+    how much of the secret matches, and the final comparison is constant-time.
+    """
+    key_hash = ApiToken.hash_of(secret)
+    token = ApiToken.objects.select_related("user").filter(key_hash=key_hash).first()
+    if token is None or not hmac.compare_digest(token.key_hash, key_hash):
+        return None
+    if token.revoked_at is not None or not token.user.is_active:
+        return None
+    return token

@@ -7,8 +7,12 @@ changed nothing.
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import notifications
 from accounts.models import (
     MEMBER_STATUSES,
+    ApiToken,
     Area,
     Community,
     Membership,
@@ -42,6 +47,12 @@ COMMUNITY_EDITABLE_FIELDS = (
     "requires_approval",
 )
 UNIT_NAME_FIELDS = ("unit_singular_nl", "unit_plural_nl", "unit_singular_en", "unit_plural_en")
+# Marks our tokens (for people, and for secret scanners); not a secret itself.
+API_TOKEN_SECRET_PREFIX = "rk_"  # noqa: S105
+API_TOKENS_ACTIVE_MAX = 20
+API_TOKEN_NAME_MAX = ApiToken._meta.get_field("name").max_length
+API_TOKEN_SHOWN_PREFIX = ApiToken._meta.get_field("prefix").max_length
+API_TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def user_create(
@@ -503,3 +514,68 @@ def membership_area_change(*, actor: User, membership: Membership, area: Area | 
             reason="",
         )
     return locked
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Make a personal access token for ``user``; return it with its secret.
+
+    The secret is returned here only: just its hash is stored. Raises
+    ``InvalidInput`` for an empty or too long name, or when the person already
+    has ``API_TOKENS_ACTIVE_MAX`` active tokens; nothing is created then.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_("Give the token a name, so you know what it is for."), field="name")
+    if len(name) > API_TOKEN_NAME_MAX:
+        raise InvalidInput(
+            _("Keep the name to %(max)d characters.") % {"max": API_TOKEN_NAME_MAX}, field="name"
+        )
+    with transaction.atomic():
+        # Lock the person's row so two requests at once cannot pass the limit together.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+        if active >= API_TOKENS_ACTIVE_MAX:
+            raise InvalidInput(
+                _("You already have %(max)d active tokens. Revoke one you no longer use first.")
+                % {"max": API_TOKENS_ACTIVE_MAX},
+                code="api_token_limit",
+                field="name",
+            )
+        secret = API_TOKEN_SECRET_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            key_hash=ApiToken.hash_of(secret),
+            prefix=secret[:API_TOKEN_SHOWN_PREFIX],
+        )
+    return token, secret
+
+
+def api_token_revoke(*, user: User, token_id: int) -> ApiToken:
+    """Revoke one of ``user``'s own tokens; it stops working at once.
+
+    Revoking a revoked token changes nothing. Raises ``NotFound`` for a token
+    that does not exist or belongs to someone else (the two look the same).
+    """
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(user=user, pk=token_id).first()
+        if token is None:
+            raise NotFound(_("This token does not exist."))
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_mark_used(*, token: ApiToken) -> None:
+    """Note that ``token`` was used just now, at most once a minute, so busy
+    scripts do not write a row on every request."""
+    now = timezone.now()
+    recent = now - API_TOKEN_USE_RESOLUTION
+    updated = (
+        ApiToken.objects.filter(pk=token.pk)
+        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=recent))
+        .update(last_used_at=now)
+    )
+    if updated:
+        token.last_used_at = now

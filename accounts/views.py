@@ -16,6 +16,7 @@ from django.views.i18n import set_language
 
 from accounts import selectors, services
 from accounts.forms import (
+    ApiTokenForm,
     ApplyForm,
     AreaForm,
     CommunityCreateForm,
@@ -382,3 +383,48 @@ def notifications(request: HttpRequest) -> HttpResponse:
             "unread_notifications": 0,
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The person's personal access tokens for the API, and a form for a new one.
+    A new token's secret is shown once, in the answer to the form, and never again."""
+    form = ApiTokenForm(request.POST or None)
+    secret = None
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_token, secret = services.api_token_create(
+                user=request.user, name=form.cleaned_data["name"]
+            )
+        except DomainError as error:
+            error.show_on(form)
+        else:
+            form = ApiTokenForm()
+    response = render(
+        request,
+        "accounts/api_tokens.html",
+        {
+            "form": form,
+            "tokens": selectors.api_tokens_of(user=request.user),
+            "new_token": new_token,
+            "secret": secret,
+        },
+    )
+    # The page can carry a secret: keep it out of every cache and the browser's history.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        token = services.api_token_revoke(user=request.user, token_id=token_id)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        message = _("The token “%(name)s” is revoked. It no longer works.")
+        messages.success(request, message % {"name": token.name})
+    return redirect("accounts:api_tokens")

@@ -11,6 +11,14 @@ keys (a UUID version 7) keep the key index compact; see ``ledger.keys``.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -21,9 +29,11 @@ from accounts import selectors as account_selectors
 from accounts.models import Membership, Status
 from ledger import selectors, services
 from ledger.models import AccountKind, PaymentRequest, RequestStatus, Transfer, TransferKind
+from ruilkring.api_schema import IDEMPOTENCY_KEY, SLUG, path_id, problems
 from ruilkring.errors import InvalidInput, NotFound
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class StrictIntegerField(serializers.Field):
     """A JSON integer and nothing else: no 1.5, no "60", no true."""
 
@@ -89,6 +99,13 @@ class TransferOutput(serializers.Serializer):
         ]
 
 
+REPLAYED = _("The same request was sent before with this Idempotency-Key: the original.")
+CREATED_TRANSFER = {
+    201: TransferOutput,
+    200: OpenApiResponse(TransferOutput, description=REPLAYED),
+}
+
+
 def _created(transfer_or_request, existed: bool, serializer) -> Response:
     return Response(
         serializer(transfer_or_request).data,
@@ -107,6 +124,7 @@ class MyAccountApi(APIView):
         ceiling = serializers.IntegerField(source="effective_ceiling")
         unit_scale = serializers.IntegerField(source="community.unit_scale")
 
+    @extend_schema(parameters=[SLUG], responses={200: OutputSerializer, **problems(403, 404)})
     def get(self, request: Request, slug: str) -> Response:
         _community, account = _member(request, slug)
         return Response(self.OutputSerializer(account).data)
@@ -127,6 +145,28 @@ class MyStatementApi(APIView):
         counterparties = serializers.ListField(child=serializers.CharField())
         reversed = serializers.BooleanField()
 
+    @extend_schema(
+        parameters=[
+            SLUG,
+            OpenApiParameter(
+                "before",
+                int,
+                description=_(
+                    "Lines older than this account version: `older_than` of the page before."
+                ),
+            ),
+        ],
+        responses={
+            200: inline_serializer(
+                "MyStatementPage",
+                {
+                    "results": OutputSerializer(many=True),
+                    "older_than": serializers.IntegerField(allow_null=True),
+                },
+            ),
+            **problems(403, 404),
+        },
+    )
     def get(self, request: Request, slug: str) -> Response:
         _community, account = _member(request, slug)
         try:
@@ -154,6 +194,10 @@ class _OwnTransferApi(APIView):
     def payee(self, community, data: dict):
         raise NotImplementedError
 
+    @extend_schema(
+        parameters=[SLUG, IDEMPOTENCY_KEY],
+        responses={**CREATED_TRANSFER, **problems(400, 403, 404, 422)},
+    )
     def post(self, request: Request, slug: str) -> Response:
         community, account = _member(request, slug)
         data = self.InputSerializer(data=request.data)
@@ -214,6 +258,14 @@ class PaymentRequestCreateApi(APIView):
         amount = StrictIntegerField()
         memo = serializers.CharField(max_length=500)
 
+    @extend_schema(
+        parameters=[SLUG, IDEMPOTENCY_KEY],
+        responses={
+            201: PaymentRequestOutput,
+            200: OpenApiResponse(PaymentRequestOutput, description=REPLAYED),
+            **problems(400, 403, 404, 422),
+        },
+    )
     def post(self, request: Request, slug: str) -> Response:
         community, account = _member(request, slug)
         data = self.InputSerializer(data=request.data)
@@ -240,6 +292,10 @@ class PaymentRequestDecisionApi(APIView):
             choices=[RequestStatus.ACCEPTED, RequestStatus.REJECTED, RequestStatus.CANCELLED]
         )
 
+    @extend_schema(
+        parameters=[SLUG, path_id("request_id", _("The payment request's id."))],
+        responses={200: PaymentRequestOutput, **problems(400, 403, 404, 409, 422)},
+    )
     def post(self, request: Request, slug: str, request_id: int) -> Response:
         community, _membership = account_selectors.community_for_member_get(
             user=request.user, slug=slug
@@ -266,6 +322,10 @@ class CoordinatorEntryApi(APIView):
         amount = StrictIntegerField()
         memo = serializers.CharField(max_length=500)
 
+    @extend_schema(
+        parameters=[SLUG, IDEMPOTENCY_KEY],
+        responses={**CREATED_TRANSFER, **problems(400, 403, 404, 422)},
+    )
     def post(self, request: Request, slug: str) -> Response:
         community = _coordinator(request, slug)
         data = self.InputSerializer(data=request.data)
@@ -314,6 +374,14 @@ class ChequeBatchApi(APIView):
         def get_transfers(self, batch) -> list[int]:
             return list(batch.transfers.order_by("pk").values_list("pk", flat=True))
 
+    @extend_schema(
+        parameters=[SLUG, IDEMPOTENCY_KEY],
+        responses={
+            201: OutputSerializer,
+            200: OpenApiResponse(OutputSerializer, description=REPLAYED),
+            **problems(400, 403, 404, 422),
+        },
+    )
     def post(self, request: Request, slug: str) -> Response:
         community = _coordinator(request, slug)
         data = self.InputSerializer(data=request.data)
@@ -350,6 +418,14 @@ class ReversalApi(APIView):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=2000)
 
+    @extend_schema(
+        parameters=[
+            SLUG,
+            IDEMPOTENCY_KEY,
+            path_id("transfer_id", _("The id of the transfer to reverse.")),
+        ],
+        responses={**CREATED_TRANSFER, **problems(400, 403, 404, 409, 422)},
+    )
     def post(self, request: Request, slug: str, transfer_id: int) -> Response:
         community = _coordinator(request, slug)
         data = self.InputSerializer(data=request.data)
@@ -381,6 +457,10 @@ class AccountLimitsApi(APIView):
         effective_floor = serializers.IntegerField()
         effective_ceiling = serializers.IntegerField()
 
+    @extend_schema(
+        parameters=[SLUG, path_id("account_id", _("The ledger account's id."))],
+        responses={200: OutputSerializer, **problems(400, 403, 404)},
+    )
     def put(self, request: Request, slug: str, account_id: int) -> Response:
         community = _coordinator(request, slug)
         data = self.InputSerializer(data=request.data)
@@ -407,6 +487,13 @@ class AccountsApi(APIView):
         floor = serializers.IntegerField(source="effective_floor")
         ceiling = serializers.IntegerField(source="effective_ceiling")
 
+    @extend_schema(
+        parameters=[SLUG],
+        responses={
+            200: inline_serializer("AccountsList", {"results": OutputSerializer(many=True)}),
+            **problems(403, 404),
+        },
+    )
     def get(self, request: Request, slug: str) -> Response:
         community = _coordinator(request, slug)
         accounts = selectors.accounts_of_community(community=community)

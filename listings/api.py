@@ -9,6 +9,7 @@ import re
 from django.core.paginator import Paginator
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -31,9 +32,13 @@ from listings.models import (
     ListingKind,
 )
 from listings.photos import photo_url
+from ruilkring.api_schema import SLUG, path_id, problems
 from ruilkring.errors import InvalidInput, NotFound
 
 PAGE_SIZE = 20
+LISTING_ID = path_id("listing_id", _("The listing's id."))
+EXCHANGE_ID = path_id("exchange_id", _("The exchange's id."))
+CREATED_ID = inline_serializer("CreatedId", {"id": serializers.IntegerField()})
 
 
 def _member(request: Request, slug: str):
@@ -162,6 +167,9 @@ def _listing_values(community, data: dict) -> dict:
 class CategoryListApi(APIView):
     """The community's categories, named in the reader's language."""
 
+    @extend_schema(
+        parameters=[SLUG], responses={200: CategoryOutput(many=True), **problems(403, 404)}
+    )
     def get(self, request: Request, slug: str) -> Response:
         community, _membership = _member_choosing(request, slug)
         return Response(
@@ -179,6 +187,31 @@ class ListingListApi(APIView):
     class CreateInput(ListingInput):
         kind = serializers.ChoiceField(choices=ListingKind.choices)
 
+    @extend_schema(
+        parameters=[
+            SLUG,
+            OpenApiParameter("q", str, description=_("Words to search for.")),
+            OpenApiParameter(
+                "kind", str, enum=ListingKind.values, description=_("Offers or requests.")
+            ),
+            OpenApiParameter("category", int, description=_("A category id.")),
+            OpenApiParameter("help_type", str, enum=HelpType.values),
+            OpenApiParameter("area", int, description=_("An area id.")),
+            OpenApiParameter("page", int, description=_("The page, from 1.")),
+        ],
+        responses={
+            200: inline_serializer(
+                "ListingPage",
+                {
+                    "count": serializers.IntegerField(),
+                    "page": serializers.IntegerField(),
+                    "pages": serializers.IntegerField(),
+                    "results": ListingOutput(many=True),
+                },
+            ),
+            **problems(403, 404),
+        },
+    )
     def get(self, request: Request, slug: str) -> Response:
         community, _membership = _member_choosing(request, slug)
         params = request.query_params
@@ -212,6 +245,11 @@ class ListingListApi(APIView):
             }
         )
 
+    @extend_schema(
+        parameters=[SLUG],
+        request=CreateInput,
+        responses={201: ListingOutput, **problems(400, 403, 404)},
+    )
     def post(self, request: Request, slug: str) -> Response:
         community, membership = _member_choosing(request, slug)
         data = self.CreateInput(data=request.data)
@@ -234,10 +272,18 @@ class ListingDetailApi(APIView):
     class UpdateInput(ListingInput):
         photo_remove = serializers.BooleanField(required=False, default=False)
 
+    @extend_schema(
+        parameters=[SLUG, LISTING_ID], responses={200: ListingOutput, **problems(403, 404)}
+    )
     def get(self, request: Request, slug: str, listing_id: int) -> Response:
         _community, listing = _listing(request, slug, listing_id)
         return Response(ListingOutput(listing).data)
 
+    @extend_schema(
+        parameters=[SLUG, LISTING_ID],
+        request=UpdateInput,
+        responses={200: ListingOutput, **problems(400, 403, 404, 409)},
+    )
     def put(self, request: Request, slug: str, listing_id: int) -> Response:
         community, listing = _listing(request, slug, listing_id)
         data = self.UpdateInput(data=request.data)
@@ -261,6 +307,10 @@ class ListingStatusApi(APIView):
             max_length=REASON_MAX, required=False, default="", allow_blank=True
         )
 
+    @extend_schema(
+        parameters=[SLUG, LISTING_ID],
+        responses={200: ListingOutput, **problems(400, 403, 404, 409)},
+    )
     def post(self, request: Request, slug: str, listing_id: int) -> Response:
         _community, listing = _listing(request, slug, listing_id)
         data = self.InputSerializer(data=request.data)
@@ -283,6 +333,10 @@ class ListingReportApi(APIView):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=REASON_MAX)
 
+    @extend_schema(
+        parameters=[SLUG, LISTING_ID],
+        responses={201: CREATED_ID, **problems(400, 403, 404)},
+    )
     def post(self, request: Request, slug: str, listing_id: int) -> Response:
         _community, listing = _listing(request, slug, listing_id)
         data = self.InputSerializer(data=request.data)
@@ -312,6 +366,10 @@ class ListingRespondApi(APIView):
     class InputSerializer(serializers.Serializer):
         description = serializers.CharField(max_length=MESSAGE_MAX)
 
+    @extend_schema(
+        parameters=[SLUG, LISTING_ID],
+        responses={201: ExchangeOutput, **problems(400, 403, 404, 409)},
+    )
     def post(self, request: Request, slug: str, listing_id: int) -> Response:
         _community, listing = _listing(request, slug, listing_id)
         data = self.InputSerializer(data=request.data)
@@ -341,12 +399,20 @@ class ExchangeListApi(APIView):
         description = serializers.CharField(max_length=MESSAGE_MAX)
         listing = StrictIntegerField(required=False, allow_null=True, default=None)
 
+    @extend_schema(
+        parameters=[SLUG], responses={200: ExchangeOutput(many=True), **problems(403, 404)}
+    )
     def get(self, request: Request, slug: str) -> Response:
         _community, membership = _member(request, slug)
         return Response(
             ExchangeOutput(selectors.exchanges_of_member(member=membership), many=True).data
         )
 
+    @extend_schema(
+        parameters=[SLUG],
+        request=MatchInput,
+        responses={201: ExchangeOutput, **problems(400, 403, 404)},
+    )
     def post(self, request: Request, slug: str) -> Response:
         community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
         data = self.MatchInput(data=request.data)
@@ -384,12 +450,14 @@ class ExchangeSettingsApi(APIView):
         approval_above = serializers.IntegerField(allow_null=True)
         approval_first = serializers.IntegerField()
 
+    @extend_schema(parameters=[SLUG], responses={200: OutputSerializer, **problems(403, 404)})
     def get(self, request: Request, slug: str) -> Response:
         community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
         return Response(
             self.OutputSerializer(selectors.exchange_settings_of(community=community)).data
         )
 
+    @extend_schema(parameters=[SLUG], responses={200: OutputSerializer, **problems(400, 403, 404)})
     def put(self, request: Request, slug: str) -> Response:
         community = account_selectors.community_for_coordinator_get(user=request.user, slug=slug)
         data = self.InputSerializer(data=request.data)
@@ -420,6 +488,9 @@ class ExchangeDetailApi(APIView):
             thank_you = selectors.exchange_thank_you(exchange=exchange)
             return thank_you.body if thank_you else None
 
+    @extend_schema(
+        parameters=[SLUG, EXCHANGE_ID], responses={200: OutputSerializer, **problems(403, 404)}
+    )
     def get(self, request: Request, slug: str, exchange_id: int) -> Response:
         _community, exchange = _exchange(request, slug, exchange_id)
         return Response(self.OutputSerializer(exchange).data)
@@ -438,6 +509,10 @@ class ExchangeStepApi(APIView):
             max_length=REASON_MAX, required=False, default="", allow_blank=True
         )
 
+    @extend_schema(
+        parameters=[SLUG, EXCHANGE_ID],
+        responses={200: ExchangeOutput, **problems(400, 403, 404, 409, 422)},
+    )
     def post(self, request: Request, slug: str, exchange_id: int) -> Response:
         _community, exchange = _exchange(request, slug, exchange_id)
         data = self.InputSerializer(data=request.data)
@@ -456,6 +531,10 @@ class ExchangeMessageApi(APIView):
     class InputSerializer(serializers.Serializer):
         body = serializers.CharField(max_length=MESSAGE_MAX)
 
+    @extend_schema(
+        parameters=[SLUG, EXCHANGE_ID],
+        responses={201: CREATED_ID, **problems(400, 403, 404, 409)},
+    )
     def post(self, request: Request, slug: str, exchange_id: int) -> Response:
         _community, exchange = _exchange(request, slug, exchange_id)
         data = self.InputSerializer(data=request.data)
@@ -470,6 +549,13 @@ class ExchangeThankApi(APIView):
     class InputSerializer(serializers.Serializer):
         body = serializers.CharField(max_length=MESSAGE_MAX)
 
+    @extend_schema(
+        parameters=[SLUG, EXCHANGE_ID],
+        responses={
+            201: inline_serializer("ThankYou", {"thank_you": serializers.CharField()}),
+            **problems(400, 403, 404, 409),
+        },
+    )
     def post(self, request: Request, slug: str, exchange_id: int) -> Response:
         _community, exchange = _exchange(request, slug, exchange_id)
         data = self.InputSerializer(data=request.data)

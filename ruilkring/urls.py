@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as accounts_views
 from ruilkring.health import healthz
@@ -11,6 +12,8 @@ urlpatterns = [
     path("language/", accounts_views.language_set, name="set_language"),
     path("account/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("ledger.api_urls")),
     path("api/v1/", include("listings.api_urls")),

@@ -40,8 +40,12 @@ PUBLIC = {
     "login",
     "logout",
     "set_language",
+    # The API's description and its documentation page (no data in them).
+    "api_schema",
+    "api_docs",
 }
-REFUSED = {302, 400, 403, 404, 405}
+# The API answers 401 (with a Bearer challenge) to a request without credentials.
+REFUSED = {302, 400, 401, 403, 404, 405}
 
 
 def _patterns(resolver=None, prefix=""):

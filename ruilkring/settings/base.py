@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
     "accounts",
@@ -234,11 +236,38 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 REST_FRAMEWORK = {
+    # The token scheme comes first: DRF answers an unauthenticated request with
+    # the first scheme's challenge, so a missing, unknown or revoked token gets
+    # a 401 with "WWW-Authenticate: Bearer" (the session has no challenge and
+    # would turn it into a 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "ruilkring.api_errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "ruilkring.api_schema.AutoSchema",
+}
+
+# The OpenAPI description at /api/schema/ and its documentation at /api/docs/.
+# The documentation page's scripts are served from our own static files (the
+# sidecar), because many municipal networks cannot reach a CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ruilkring API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "The API of a Ruilkring instance: memberships, accounts, payments, listings "
+        "and exchanges. Amounts are integers in the community's minor unit (minutes "
+        "or hundredths). Sign in with the browser session or send a personal access "
+        "token as `Authorization: Bearer rk_...` (create one at /account/tokens/). "
+        "Errors are `application/problem+json` with a stable `code`."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # The parts of `manage.py seed_demo`, in the order the apps depend on each other.

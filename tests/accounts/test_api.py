@@ -23,7 +23,8 @@ def test_my_memberships_lists_only_my_own(client):
 
 def test_my_memberships_is_refused_without_signing_in(client):
     response = client.get(reverse("accounts_api:my_memberships"))
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
     assert response.json()["code"] == "not_authenticated"
 
 

@@ -499,6 +499,8 @@ def test_a_bad_photo_through_the_api_is_a_400_with_the_usual_error_body(
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert response.json() == {
+        "type": "about:blank",
+        "title": "Bad Request",
         "status": 400,
         "code": "invalid",
         "detail": TOO_MANY_PIXELS,

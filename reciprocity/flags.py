@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
+from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
@@ -51,7 +52,6 @@ from reciprocity.models import (
 )
 from ruilkring.errors import NotFound
 
-DEFAULT_WINDOW_DAYS = 365
 # A member whose credit never came back round a circle (engine.CYCLE_NONE);
 # empty when the analysis had nothing to say.
 NO_CYCLE = ("none", "")
@@ -296,8 +296,11 @@ def thresholds_of(*, community: Community) -> dict:
 
 
 def window_days_of(*, community: Community) -> int:
+    """The community's window in days, or the model's default without a row."""
     chosen = _settings_of(community)
-    return chosen.window_days if chosen is not None else DEFAULT_WINDOW_DAYS
+    if chosen is None:
+        return ReciprocitySettings._meta.get_field("window_days").default
+    return chosen.window_days
 
 
 # -- The rules --------------------------------------------------------------------
@@ -570,11 +573,6 @@ def period_findings(
     return found
 
 
-def _month_before(period: date, months: int = 1) -> date:
-    index = period.year * 12 + period.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def _findings_for(*, community: Community, period: date, thresholds: dict):
     """(findings, as_of, members by id) for a stored period, or None when the
     analysis stored nothing for it."""
@@ -779,7 +777,7 @@ def _resolved_block(*, community: Community, period: date) -> set[tuple]:
     coordinator resolves a flag, its condition must hold in two whole months
     that both began after that day. Without this the nightly run of the
     current month would raise a flag again the day after it was resolved."""
-    earliest_first_month = _month_before(period)
+    earliest_first_month = period - relativedelta(months=1)
     blocked = set()
     resolved = Flag.objects.filter(community=community, status=FlagStatus.RESOLVED).values_list(
         "kind", "membership_id", "other_id", "updated_at"
@@ -817,7 +815,7 @@ def flags_evaluate(*, community: Community, period: date) -> None:
         now = _findings_for(community=community, period=period, thresholds=thresholds)
         if now is not None:
             before = _findings_for(
-                community=community, period=_month_before(period), thresholds=thresholds
+                community=community, period=period - relativedelta(months=1), thresholds=thresholds
             )
             _flags_apply(
                 community=community,
@@ -933,10 +931,10 @@ def alerts_evaluate(*, community: Community, period: date, thresholds: dict) -> 
         for s in CommunitySnapshot.objects.filter(
             community=community,
             scope=Scope.WINDOW,
-            period__in=[period, _month_before(period, 3)],
+            period__in=[period, period - relativedelta(months=3)],
         )
     }
-    now, before = snapshots.get(period), snapshots.get(_month_before(period, 3))
+    now, before = snapshots.get(period), snapshots.get(period - relativedelta(months=3))
     if now is None or before is None:
         return
     for kind, (measure, key, direction) in ALERT_RULES.items():

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,19 +26,11 @@ from reciprocity.models import (
     Flag,
     FlagStatus,
     MemberSnapshot,
-    ReciprocitySettings,
     Scope,
 )
 
 SERIES_MONTHS = 24
 ALERT_MONTHS = 6
-DEFAULT_WINDOW_DAYS = 365
-
-
-def month_shift(period: date, months: int) -> date:
-    """The first day of the month ``months`` after ``period`` (before, when negative)."""
-    index = period.year * 12 + period.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def community_snapshot_latest(
@@ -93,11 +86,6 @@ def member_snapshot_own(*, membership: Membership, scope: str) -> MemberSnapshot
     )
 
 
-def community_window_days(*, community: Community) -> int:
-    settings_row = ReciprocitySettings.objects.filter(community=community).first()
-    return settings_row.window_days if settings_row else DEFAULT_WINDOW_DAYS
-
-
 def flags_open(*, community: Community) -> QuerySet[Flag]:
     """The community's unresolved flags, oldest first, without those snoozed
     until a later day."""
@@ -115,7 +103,7 @@ def community_alerts_recent(
     *, community: Community, months: int = ALERT_MONTHS
 ) -> QuerySet[CommunityAlert]:
     """The community's alerts of the last ``months`` months, newest first."""
-    since = month_shift(timezone.localdate().replace(day=1), -months)
+    since = timezone.localdate().replace(day=1) - relativedelta(months=months)
     return CommunityAlert.objects.filter(community=community, period__gte=since).order_by(
         "-period", "kind"
     )

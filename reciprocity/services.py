@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
+from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
@@ -26,7 +27,7 @@ from accounts.selectors import user_is_coordinator
 from listings.models import Exchange, Listing, ListingKind, ListingStatus
 from reciprocity.edges import CommunityLedger, community_ledger_read
 from reciprocity.engine import ReciprocityResult, reciprocity_analyse
-from reciprocity.flags import DEFAULT_THRESHOLDS, THRESHOLD_SPECS
+from reciprocity.flags import DEFAULT_THRESHOLDS, THRESHOLD_SPECS, window_days_of
 from reciprocity.models import (
     AnalysisRun,
     AreaSnapshot,
@@ -43,7 +44,6 @@ from reciprocity.models import (
 from reciprocity.transitions import FLAG_TRANSITIONS, FlagActor
 from ruilkring.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
 
-DEFAULT_WINDOW_DAYS = 365
 TREND_DAYS = 90
 LOAD_DAYS = 30
 PAIR_MIN_PAYMENTS = 3
@@ -62,11 +62,6 @@ RUN_ABANDONED_AFTER = timedelta(hours=6)
 
 def _month_end(period: date) -> date:
     return period.replace(day=calendar.monthrange(period.year, period.month)[1])
-
-
-def _months_before(period: date, months: int) -> date:
-    index = period.year * 12 + period.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _typical_payment(amounts: NDArray, counts: NDArray) -> float:
@@ -370,11 +365,6 @@ def _histogram(balances: NDArray[np.int64], unit: int) -> list[list[int]]:
     return [[int(b), int(c)] for b, c in zip(bounds, counts, strict=True)]
 
 
-def _window_days(community: Community) -> int:
-    settings_row = ReciprocitySettings.objects.filter(community=community).first()
-    return settings_row.window_days if settings_row else DEFAULT_WINDOW_DAYS
-
-
 def community_analyse(
     *, community: Community, period: date, today: date | None = None, run: AnalysisRun | None = None
 ) -> None:
@@ -398,7 +388,7 @@ def _period_analyse(
     if period.day != 1 or period > today:
         raise InvalidInput(_("Choose the first day of a month that has begun."), field="period")
     as_of = min(_month_end(period), today)
-    window_days = _window_days(community)
+    window_days = window_days_of(community=community)
     window_after = as_of - timedelta(days=window_days)
     members = _members_at(community=community, ledger=ledger, as_of=as_of)
     standing = _standing(ledger=ledger, members=members, as_of=as_of, window_days=window_days)
@@ -762,7 +752,7 @@ def community_backfill(
 
     today = today or timezone.localdate()
     current = today.replace(day=1)
-    periods = [_months_before(current, back) for back in range(months, -1, -1)]
+    periods = [current - relativedelta(months=back) for back in range(months, -1, -1)]
     zone = timezone.get_default_timezone()
     final = {
         period

@@ -9,6 +9,7 @@ import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ from accounts import selectors as accounts_selectors
 from accounts.units import amount_format, amount_number, unit_name
 from listings.models import HelpType
 from reciprocity import charts, selectors
+from reciprocity.flags import window_days_of
 from reciprocity.models import CommunitySnapshot, Scope
 from ruilkring.errors import NotFound
 
@@ -241,10 +243,10 @@ def health(request: HttpRequest, slug: str) -> HttpResponse:
                 "measures": health_measures(
                     now=snapshot,
                     month_before=selectors.community_snapshot_at(
-                        community=community, period=selectors.month_shift(snapshot.period, -1)
+                        community=community, period=snapshot.period - relativedelta(months=1)
                     ),
                     quarter_before=selectors.community_snapshot_at(
-                        community=community, period=selectors.month_shift(snapshot.period, -3)
+                        community=community, period=snapshot.period - relativedelta(months=3)
                     ),
                 ),
                 "period_text": charts.month_text(snapshot.period),
@@ -377,7 +379,7 @@ def mine(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if membership is None:
         raise NotFound(_("This community does not exist."))
-    window_days = selectors.community_window_days(community=community)
+    window_days = window_days_of(community=community)
     return render(
         request,
         "reciprocity/mine.html",

@@ -28,14 +28,14 @@ from decimal import Decimal
 
 import numpy as np
 from dateutil.relativedelta import relativedelta
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Community
+from accounts.models import Community, Membership
 from accounts.units import amount_format
 from reciprocity.models import (
     AlertKind,
@@ -574,26 +574,24 @@ def period_findings(
 
 
 def _findings_for(*, community: Community, period: date, thresholds: dict):
-    """(findings, as_of, members by id) for a stored period, or None when the
-    analysis stored nothing for it."""
+    """(findings, as_of) for a stored period, or None when the analysis stored
+    nothing for it."""
     members = list(
-        MemberSnapshot.objects.filter(
-            community=community, period=period, scope=Scope.WINDOW
-        ).select_related("membership__user")
+        MemberSnapshot.objects.filter(community=community, period=period, scope=Scope.WINDOW)
     )
     if not members:
         return None
     as_of = max(m.as_of for m in members)
+    # Of all time the rules only read what a member ever received.
     all_time = {
         m.membership_id: m
         for m in MemberSnapshot.objects.filter(
             community=community, period=period, scope=Scope.ALL_TIME
-        )
+        ).only("membership_id", "receipts")
     }
     pairs = list(PairSnapshot.objects.filter(community=community, period=period))
     ctx = period_context(members=members, thresholds=thresholds, as_of=as_of, all_time=all_time)
-    by_id = {m.membership_id: m for m in members}
-    return period_findings(members=members, pairs=pairs, ctx=ctx), as_of, by_id
+    return period_findings(members=members, pairs=pairs, ctx=ctx), as_of
 
 
 # -- Sentences ----------------------------------------------------------------------
@@ -822,7 +820,6 @@ def flags_evaluate(*, community: Community, period: date) -> None:
                 period=period,
                 current=now[0],
                 previous=before[0] if before is not None else {},
-                members=now[2],
             )
         alerts_evaluate(community=community, period=period, thresholds=thresholds)
 
@@ -833,47 +830,86 @@ def _flags_apply(
     period: date,
     current: dict[tuple, Finding],
     previous: dict[tuple, Finding],
-    members: dict[int, MemberSnapshot],
 ) -> None:
     open_flags = {
         _flag_key(f.kind, f.membership_id, f.other_id): f
         for f in Flag.objects.filter(community=community).exclude(status=FlagStatus.RESOLVED)
     }
     blocked = _resolved_block(community=community, period=period)
+    # An older month evaluated again leaves a flag's newer numbers as they are.
+    applied = {
+        key: finding
+        for key, finding in current.items()
+        if (key in open_flags and period >= open_flags[key].last_seen_period)
+        or (key not in open_flags and key in previous and key not in blocked)
+    }
+    involved = {f.membership_id for f in applied.values()} | {
+        f.other_id for f in applied.values() if f.other_id
+    }
+    names = dict(Membership.objects.filter(pk__in=involved).values_list("pk", "user__display_name"))
     now = timezone.now()
-    for key, finding in current.items():
-        flag = open_flags.get(key)
-        if flag is None and (key not in previous or key in blocked):
-            continue
-        name = members[finding.membership_id].membership.user.display_name
-        other_member = members.get(finding.other_id) if finding.other_id else None
-        other = other_member.membership.user.display_name if other_member else ""
+    changed, raised = [], []
+    for key, finding in applied.items():
         sentence_nl, sentence_en = _sentences(
-            community=community, kind=finding.kind, numbers=finding.numbers, name=name, other=other
+            community=community,
+            kind=finding.kind,
+            numbers=finding.numbers,
+            name=names[finding.membership_id],
+            other=names.get(finding.other_id, ""),
         )
+        flag = open_flags.get(key)
         if flag is not None:
-            if period < flag.last_seen_period:
-                continue  # an older month evaluated again: the newer numbers stay
             flag.numbers = finding.numbers
             flag.sentence_nl, flag.sentence_en = sentence_nl, sentence_en
             flag.last_seen_period = period
-            flag.save(update_fields=["numbers", "sentence_nl", "sentence_en", "last_seen_period"])
+            changed.append(flag)
             continue
-        flag = Flag.objects.create(
-            community=community,
-            membership_id=finding.membership_id,
-            other_id=finding.other_id,
-            kind=finding.kind,
-            status=FlagStatus.OPEN,
-            numbers=finding.numbers,
-            sentence_nl=sentence_nl,
-            sentence_en=sentence_en,
-            period=period,
-            last_seen_period=period,
-            created_at=now,
-            updated_at=now,
+        raised.append(
+            Flag(
+                community=community,
+                membership_id=finding.membership_id,
+                other_id=finding.other_id,
+                kind=finding.kind,
+                status=FlagStatus.OPEN,
+                numbers=finding.numbers,
+                sentence_nl=sentence_nl,
+                sentence_en=sentence_en,
+                period=period,
+                last_seen_period=period,
+                created_at=now,
+                updated_at=now,
+            )
         )
-        FlagEvent.objects.create(flag=flag, actor=None, from_status="", to_status=FlagStatus.OPEN)
+    _flags_update(changed)
+    FlagEvent.objects.bulk_create(
+        FlagEvent(flag=flag, actor=None, from_status="", to_status=FlagStatus.OPEN)
+        for flag in Flag.objects.bulk_create(raised)
+    )
+
+
+def _flags_update(flags: list[Flag]) -> None:
+    """Write the numbers, sentences and month of ``flags``, one statement per
+    flag sent as one batch. A large circle keeps hundreds of flags up to date
+    every night: saving 300 one by one took a quarter of a second, and
+    ``bulk_update`` (a CASE with a branch per flag for every field) longer."""
+    meta, quote = Flag._meta, connection.ops.quote_name
+    numbers = meta.get_field("numbers")
+    fields = ("numbers", "sentence_nl", "sentence_en", "last_seen_period")
+    assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in fields)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",  # noqa: S608
+            [
+                (
+                    numbers.get_db_prep_save(flag.numbers, connection),
+                    flag.sentence_nl,
+                    flag.sentence_en,
+                    flag.last_seen_period,
+                    flag.pk,
+                )
+                for flag in flags
+            ],
+        )
 
 
 # -- Community alerts -------------------------------------------------------------

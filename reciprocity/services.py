@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, JSONField, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from numpy.typing import NDArray
@@ -90,10 +90,8 @@ def _last_day(index: NDArray[np.int64], days: NDArray[np.int64], size: int) -> l
     """Per node the latest of ``days`` (day numbers), or None."""
     latest = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(latest, index, days)
-    return [
-        None if value == np.iinfo(np.int64).min else np.datetime64(int(value), "D").item()
-        for value in latest
-    ]
+    # The smallest int64 is numpy's NaT, which becomes None.
+    return latest.astype("datetime64[D]").tolist()
 
 
 @dataclass(frozen=True)
@@ -111,25 +109,26 @@ def _members_at(*, community: Community, ledger: CommunityLedger, as_of: date) -
     later counts for the months they were there; the status history is not
     replayed, so a member suspended now is left out of every month."""
     zone = timezone.get_default_timezone()
-    rows = [
-        (pk, area_id, timezone.localtime(joined_at, zone).date())
-        for pk, area_id, joined_at, left_at in Membership.objects.filter(
-            community=community, joined_at__isnull=False
-        )
+    rows = []
+    for pk, area_id, joined_at, left_at in (
+        Membership.objects.filter(community=community, joined_at__isnull=False)
         .filter(
             Q(status__in=(Status.ACTIVE, Status.LEAVING))
             | Q(status=Status.LEFT, left_at__isnull=False)
         )
         .order_by("pk")
         .values_list("pk", "area_id", "joined_at", "left_at")
-        if timezone.localtime(joined_at, zone).date() <= as_of
-        and (left_at is None or timezone.localtime(left_at, zone).date() > as_of)
-    ]
+    ):
+        joined = timezone.localtime(joined_at, zone).date()
+        gone = left_at is not None and timezone.localtime(left_at, zone).date() <= as_of
+        if joined <= as_of and not gone:
+            rows.append((pk, area_id, joined))
     ids = np.array([row[0] for row in rows], dtype=np.int64)
-    by_membership = {int(m): i for i, m in enumerate(ledger.membership_ids) if m >= 0}
+    by_membership = dict(zip(ledger.membership_ids.tolist(), range(ledger.node_count), strict=True))
+    by_membership.pop(-1, None)  # the system accounts
     return _Members(
         ids=ids,
-        node=np.array([by_membership.get(int(m), -1) for m in ids], dtype=np.int64),
+        node=np.array([by_membership.get(m, -1) for m in ids.tolist()], dtype=np.int64),
         area=np.array([-1 if row[1] is None else row[1] for row in rows], dtype=np.int64),
         joined=[row[2] for row in rows],
     )
@@ -155,10 +154,20 @@ class _ScopeFlow:
     in_giant: NDArray[np.bool_]
 
 
+def _distinct(values: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The distinct ``values``, sorted. ``np.unique`` without ``return_inverse``
+    hashes the values (numpy 2.4), which on the 10^5 keys of a large community
+    takes about thirty times as long as sorting them."""
+    ordered = np.sort(values)
+    first = np.ones(ordered.size, dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return ordered[first]
+
+
 def _distinct_counterparts(
     mine: NDArray[np.int64], theirs: NDArray[np.int64], size: int
 ) -> NDArray[np.int64]:
-    pairs = np.unique(mine * size + theirs)
+    pairs = _distinct(mine * size + theirs)
     return np.bincount(pairs // size, minlength=size).astype(np.int64)
 
 
@@ -421,15 +430,14 @@ def _period_analyse(
                 flow=flow,
                 exchanges=exchanges[scope],
             )
-            _areas_store(
-                community=community,
-                period=period,
-                scope=scope,
-                ledger=ledger,
-                members=members,
-                flow=flow,
-                exchanges=exchanges[scope],
-            )
+        _areas_store(
+            community=community,
+            period=period,
+            ledger=ledger,
+            members=members,
+            scopes=scopes,
+            exchanges=exchanges,
+        )
         _members_store(
             community=community,
             period=period,
@@ -508,11 +516,10 @@ def _areas_store(
     *,
     community: Community,
     period: date,
-    scope: str,
     ledger: CommunityLedger,
     members: _Members,
-    flow: _ScopeFlow,
-    exchanges: NDArray[np.bool_],
+    scopes: dict[str, _ScopeFlow],
+    exchanges: dict[str, NDArray[np.bool_]],
 ) -> None:
     # Every node's area (the membership's area now); -2 for system accounts.
     area_of_membership = dict(
@@ -525,74 +532,134 @@ def _areas_store(
     provider_area = np.array(
         [area_of_membership.get(int(m)) or -1 for m in ledger.exchange_provider], dtype=np.int64
     )
-    tails, heads = ledger.payer[flow.mask], ledger.payee[flow.mask]
-    amounts, counts = ledger.amount[flow.mask], ledger.count[flow.mask]
     area_ids = [*community.areas.values_list("pk", flat=True), None]
-    for area_id in area_ids:
-        code = -1 if area_id is None else area_id
-        in_area = members.area == code
-        node = members.node[in_area & (members.node >= 0)]
-        gave, got = flow.given[node] > 0, flow.received[node] > 0
-        given_here = node_area[heads] == code
-        inside = given_here & (node_area[tails] == code)
-        volume = int(amounts[given_here].sum())
-        circulation = (
-            reciprocity_analyse(
-                payer=tails[inside],
-                payee=heads[inside],
-                amount=amounts[inside],
-                node_count=ledger.node_count,
-            ).C
-            if inside.any()
-            else 0
-        )
-        here = exchanges & (provider_area == code)
-        AreaSnapshot.objects.update_or_create(
-            community=community,
-            area_id=area_id,
-            period=period,
-            scope=scope,
-            defaults={
-                "members": int(in_area.sum()),
-                "active_members": int((gave | got).sum()),
-                "two_sided_members": int((gave & got).sum()),
-                "exchanges": int(counts[given_here].sum()),
-                "volume": volume,
-                "circulation_share": circulation / volume if volume else 0.0,
-                "help_types": _help_types(ledger, here),
-            },
-        )
+    records = []
+    for scope, flow in scopes.items():
+        tails, heads = ledger.payer[flow.mask], ledger.payee[flow.mask]
+        amounts, counts = ledger.amount[flow.mask], ledger.count[flow.mask]
+        for area_id in area_ids:
+            code = -1 if area_id is None else area_id
+            in_area = members.area == code
+            node = members.node[in_area & (members.node >= 0)]
+            gave, got = flow.given[node] > 0, flow.received[node] > 0
+            given_here = node_area[heads] == code
+            inside = given_here & (node_area[tails] == code)
+            volume = int(amounts[given_here].sum())
+            circulation = (
+                reciprocity_analyse(
+                    payer=tails[inside],
+                    payee=heads[inside],
+                    amount=amounts[inside],
+                    node_count=ledger.node_count,
+                ).C
+                if inside.any()
+                else 0
+            )
+            here = exchanges[scope] & (provider_area == code)
+            records.append(
+                {
+                    "community_id": community.pk,
+                    "area_id": area_id,
+                    "period": period,
+                    "scope": scope,
+                    "members": int(in_area.sum()),
+                    "active_members": int((gave | got).sum()),
+                    "two_sided_members": int((gave & got).sum()),
+                    "exchanges": int(counts[given_here].sum()),
+                    "volume": volume,
+                    "circulation_share": circulation / volume if volume else 0.0,
+                    "help_types": _help_types(ledger, here),
+                }
+            )
+    _rows_store(
+        AreaSnapshot,
+        rows={name: [record[name] for record in records] for name in records[0]},
+        unique_fields=["community_id", "area_id", "period", "scope"],
+        within={"community_id": community.pk, "period": period},
+    )
 
 
-def _upsert(model, *, rows: dict[str, list], unique_fields: list[str]) -> None:
-    """Write ``rows`` (one list per field, by attribute name), updating the rows
-    that exist with the same ``unique_fields``, like ``bulk_create`` with
-    ``update_conflicts``. On PostgreSQL it is one INSERT over unnest()ed arrays:
-    ``bulk_create`` prepares every value of every row on its own in Python, which
-    took about as long as the rest of storing a month."""
-    fields = list(rows)
+def _rows_store(model, *, rows: dict[str, list], unique_fields: list[str], within: dict) -> None:
+    """Make the rows of ``model`` that match ``within`` (field values, such as
+    one community's month) exactly ``rows`` (one list per field, by attribute
+    name): a row with the same ``unique_fields`` as one that exists updates it
+    and keeps its id, the others are added, and the rows within that are not
+    among ``rows`` are deleted.
+
+    On PostgreSQL the rows go with COPY into a temporary table, and from there
+    in one INSERT and one DELETE: ``bulk_create``, or the columns sent as array
+    parameters, prepare every value of every row on its own in Python, which
+    took longer than the rest of storing a month; COPY writes them in
+    psycopg's C code."""
     if connection.vendor != "postgresql":
-        objects = zip(*rows.values(), strict=True)
-        model.objects.bulk_create(
-            [model(**dict(zip(fields, values, strict=True))) for values in objects],
-            update_conflicts=True,
-            unique_fields=unique_fields,
-            update_fields=[field for field in fields if field not in unique_fields],
-        )
+        _rows_store_portably(model, rows=rows, unique_fields=unique_fields, within=within)
         return
     meta, quote = model._meta, connection.ops.quote_name
-    columns = [quote(meta.get_field(field).column) for field in fields]
-    arrays = [f"%s::{meta.get_field(field).cast_db_type(connection)}[]" for field in fields]
-    conflict = [quote(meta.get_field(field).column) for field in unique_fields]
-    updates = [f"{column} = EXCLUDED.{column}" for column in columns if column not in conflict]
-    # Only quoted names from the model go into the text; the values are parameters.
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT * FROM unnest({', '.join(arrays)}) "
-        f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {', '.join(updates)}"
+    fields = {name: meta.get_field(name) for name in rows}
+    # A JSON value needs its field's adapter; every other value COPY writes as it is.
+    values = [
+        [field.get_db_prep_save(value, connection) for value in rows[name]]
+        if isinstance(field, JSONField)
+        else rows[name]
+        for name, field in fields.items()
+    ]
+    table, staged = quote(meta.db_table), quote(f"{meta.db_table}_staged")
+    columns = [quote(field.column) for field in fields.values()]
+    names = ", ".join(columns)
+    keys = [quote(meta.get_field(name).column) for name in unique_fields]
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns if column not in keys)
+    inside = " AND ".join(f"{quote(meta.get_field(name).column)} = %s" for name in within)
+    # NULL keys (the members without an area) match each other, as in the
+    # unique constraint. Only where a key can be NULL: the database cannot
+    # hash IS NOT DISTINCT FROM, and compared every row with every staged one.
+    same = " AND ".join(
+        f"{table}.{key} {'IS NOT DISTINCT FROM' if meta.get_field(name).null else '='} "
+        f"{staged}.{key}"
+        for name, key in zip(unique_fields, keys, strict=True)
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(rows.values()))
+    # Only quoted names from the model go into the text; the values are
+    # parameters or go by COPY. The staging table lasts as long as the
+    # transaction at most.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staged} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY {staged} ({names}) FROM STDIN") as copy:
+            for row in zip(*values, strict=True):
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {staged} "  # noqa: S608
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        )
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {inside} "  # noqa: S608
+            f"AND NOT EXISTS (SELECT FROM {staged} WHERE {same})",
+            list(within.values()),
+        )
+        cursor.execute(f"DROP TABLE {staged}")
+
+
+def _rows_store_portably(
+    model, *, rows: dict[str, list], unique_fields: list[str], within: dict
+) -> None:
+    """``_rows_store`` with the ORM alone, for SQLite, whose unique constraints
+    do not treat NULLs as equal: the rows that exist are looked up first."""
+    existing = {
+        tuple(key): pk
+        for pk, *key in model.objects.filter(**within).values_list("pk", *unique_fields)
+    }
+    objects = [
+        model(**dict(zip(rows, values, strict=True))) for values in zip(*rows.values(), strict=True)
+    ]
+    for instance in objects:
+        instance.pk = existing.pop(tuple(getattr(instance, name) for name in unique_fields), None)
+    model.objects.bulk_update(
+        [instance for instance in objects if instance.pk is not None],
+        [name for name in rows if name not in unique_fields],
+    )
+    model.objects.bulk_create([instance for instance in objects if instance.pk is None])
+    model.objects.filter(pk__in=list(existing.values())).delete()
 
 
 def _members_store(
@@ -644,31 +711,32 @@ def _members_store(
         "last_spent": per_member(standing.last_spent, None),
         **{key: [row[key] for row in counts] for key in no_listings},
     }
-    for scope, flow in scopes.items():
-        _upsert(
-            MemberSnapshot,
-            rows={
-                **common,
-                "scope": [scope] * count,
-                "given": per_member(flow.given, 0),
-                "received": per_member(flow.received, 0),
-                "gives": per_member(flow.gives, 0),
-                "receipts": per_member(flow.receipts, 0),
-                "partners": per_member(flow.partners, 0),
-                "helped": per_member(flow.helped, 0),
-                "helped_by": per_member(flow.helped_by, 0),
-                "effective_partners": per_member(flow.effective_partners, 0.0),
-                "skew": per_member(flow.skew, 0.0),
-                "direct_returned_share": share(flow.direct_returned_share),
-                "cycle_bin": per_member(flow.cycle_bin, ""),
-                "in_giant_scc": per_member(flow.in_giant, False),
-            },
-            unique_fields=["membership_id", "period", "scope"],
-        )
-    stale = MemberSnapshot.objects.filter(community=community, period=period).exclude(
-        membership_id__in=members.ids.tolist()
+    # Both scopes in one write, the values that are the same in both repeated.
+    by_scope = [
+        {
+            **common,
+            "scope": [scope] * count,
+            "given": per_member(flow.given, 0),
+            "received": per_member(flow.received, 0),
+            "gives": per_member(flow.gives, 0),
+            "receipts": per_member(flow.receipts, 0),
+            "partners": per_member(flow.partners, 0),
+            "helped": per_member(flow.helped, 0),
+            "helped_by": per_member(flow.helped_by, 0),
+            "effective_partners": per_member(flow.effective_partners, 0.0),
+            "skew": per_member(flow.skew, 0.0),
+            "direct_returned_share": share(flow.direct_returned_share),
+            "cycle_bin": per_member(flow.cycle_bin, ""),
+            "in_giant_scc": per_member(flow.in_giant, False),
+        }
+        for scope, flow in scopes.items()
+    ]
+    _rows_store(
+        MemberSnapshot,
+        rows={field: [v for one in by_scope for v in one[field]] for field in by_scope[0]},
+        unique_fields=["membership_id", "period", "scope"],
+        within={"community_id": community.pk, "period": period},
     )
-    stale.delete()
 
 
 def _pairs_store(
@@ -694,37 +762,24 @@ def _pairs_store(
     first_gave = _per_node(position, np.where(payee == low, amounts, 0), keys.size)
     second_gave = _per_node(position, np.where(payee == high, amounts, 0), keys.size)
     recent = age < 7 * PAIR_RECENT_WEEKS
-    weeks = np.unique(position[recent] * PAIR_RECENT_WEEKS + age[recent] // 7)
+    weeks = _distinct(position[recent] * PAIR_RECENT_WEEKS + age[recent] // 7)
     recent_weeks = np.bincount(weeks // PAIR_RECENT_WEEKS, minlength=keys.size)
     kept = np.flatnonzero(payments >= PAIR_MIN_PAYMENTS)
-    rows = [
-        PairSnapshot(
-            community=community,
-            period=period,
-            first_id=int(keys[i] // size),
-            second_id=int(keys[i] % size),
-            first_gave=int(first_gave[i]),
-            second_gave=int(second_gave[i]),
-            exchanges=int(payments[i]),
-            recent_weeks=int(recent_weeks[i]),
-        )
-        for i in kept
-    ]
-    PairSnapshot.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["first", "second", "period"],
-        update_fields=["first_gave", "second_gave", "exchanges", "recent_weeks"],
+    _rows_store(
+        PairSnapshot,
+        rows={
+            "community_id": [community.pk] * kept.size,
+            "period": [period] * kept.size,
+            "first_id": (keys[kept] // size).tolist(),
+            "second_id": (keys[kept] % size).tolist(),
+            "first_gave": first_gave[kept].tolist(),
+            "second_gave": second_gave[kept].tolist(),
+            "exchanges": payments[kept].tolist(),
+            "recent_weeks": recent_weeks[kept].tolist(),
+        },
+        unique_fields=["first_id", "second_id", "period"],
+        within={"community_id": community.pk, "period": period},
     )
-    current = {(row.first_id, row.second_id) for row in rows}
-    stale = [
-        pk
-        for pk, first, second in PairSnapshot.objects.filter(
-            community=community, period=period
-        ).values_list("pk", "first_id", "second_id")
-        if (first, second) not in current
-    ]
-    PairSnapshot.objects.filter(pk__in=stale).delete()
 
 
 def _run_report(run: AnalysisRun | None, *, progress: int, message: str) -> None:

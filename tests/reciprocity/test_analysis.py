@@ -311,6 +311,48 @@ def test_running_twice_gives_the_same_rows(circle):
     assert [len(table) for table in first] == [2, 8, 2, 1]
 
 
+def test_a_late_cheque_or_reversal_in_an_old_month_changes_all_time_when_analysed_again(circle):
+    anna, bram = circle.member("Anna"), circle.member("Bram")
+    long_ago = last_month() - timedelta(days=500)  # outside the window
+    recent = last_month() + timedelta(days=3)
+    old_help, *weekly = circle.cheques(
+        (bram, anna, 600, long_ago), *[(bram, anna, 30, recent)] * 2, (anna, bram, 30, recent)
+    )
+    _analyse(circle)
+    assert _community(circle, Scope.ALL_TIME).W == 690
+    assert PairSnapshot.objects.filter(period=last_month()).count() == 1
+
+    # The coordinator finds out only now that the old cheque was a mistake,
+    # and enters a cheque from back then that had been forgotten.
+    circle.reverse(old_help)
+    circle.reverse(weekly[0])
+    circle.cheques((anna, bram, 45, long_ago))
+    _analyse(circle)
+
+    everything = _community(circle, Scope.ALL_TIME)
+    assert (everything.W, everything.transfers) == (105, 3)
+    assert (_member(anna, Scope.ALL_TIME).given, _member(bram, Scope.ALL_TIME).given) == (30, 75)
+    assert _community(circle).W == 60
+    # Two payments are left in the window: no longer a pair to watch.
+    assert not PairSnapshot.objects.filter(period=last_month()).exists()
+
+
+def test_a_member_who_left_before_the_month_ended_is_dropped_when_analysed_again(circle):
+    anna, bram = circle.member("Anna"), circle.member("Bram")
+    circle.cheques((bram, anna, 60, last_month() + timedelta(days=1)))
+    _analyse(circle)
+    ids = set(MemberSnapshot.objects.values_list("pk", flat=True))
+
+    bram.membership.status, bram.membership.left_at = "left", timezone.now() - timedelta(days=400)
+    bram.membership.save()
+    _analyse(circle)
+
+    assert not MemberSnapshot.objects.filter(membership_id=bram.membership_id).exists()
+    # The rows that stay keep their ids.
+    assert set(MemberSnapshot.objects.values_list("pk", flat=True)) < ids
+    assert _community(circle).members == 2  # Anna and the coordinator
+
+
 def test_a_period_must_be_the_first_of_a_month_that_has_begun(circle):
     with pytest.raises(InvalidInput):
         services.community_analyse(community=circle.community, period=last_month() + timedelta(1))

@@ -6,13 +6,16 @@ PY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 HARNESS := $(PY) tests/harness.py --
+CHROMIUM ?= /usr/bin/chromium
+AXE := node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench bench-ledger bench-listings bench-reciprocity bench-reciprocity-report lint format messages clean check-python
+.PHONY: help run test browser-tools bench bench-ledger bench-listings bench-reciprocity bench-reciprocity-report lint format messages clean check-python
 
 help:
 	@echo "make run    start the site with demo data on http://127.0.0.1:8000"
-	@echo "make test   lint, check and run the whole test suite (private PostgreSQL and Redis)"
+	@echo "make test   lint, check and run the whole test suite (private PostgreSQL and Redis,"
+	@echo "            and Chromium for the browser tests)"
 	@echo "make bench  run the benchmarks in tests/perf/"
 	@echo "make format format the code with ruff"
 	@echo "make messages  update and compile the translation catalogues"
@@ -41,7 +44,28 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
 run: $(RUNTIME_STAMP)
 	$(PY) -m ruilkring.localrun
 
-test: $(DEV_STAMP)
+# The browser tests drive Debian's chromium package (never a browser that
+# Playwright downloads) and inject axe-core from npm, pinned in package-lock.json.
+# As root, missing system packages are installed with apt.
+browser-tools: $(AXE)
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: install the package chromium (sudo apt-get install chromium)."; exit 1; \
+	  fi; }
+
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else \
+	    echo "The browser tests need npm for axe-core: install the package npm."; exit 1; \
+	  fi; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+test: $(DEV_STAMP) browser-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(HARNESS) $(MAKE) --no-print-directory test-with-services
@@ -101,9 +125,9 @@ format: $(DEV_STAMP)
 	$(VENV)/bin/ruff format .
 
 messages: $(DEV_STAMP)
-	$(PY) manage.py makemessages --locale nl --locale en --ignore ".venv/*" --ignore "var/*" --ignore "tests/*" --no-obsolete
+	$(PY) manage.py makemessages --locale nl --locale en --ignore ".venv/*" --ignore "var/*" --ignore "tests/*" --ignore "node_modules/*" --no-obsolete
 	$(PY) -m ruilkring.catalogues
 	$(PY) manage.py compilemessages --ignore ".venv/*"
 
 clean:
-	rm -rf $(VENV) var/ruilkring.sqlite3* var/broker var/celerybeat-schedule* var/static
+	rm -rf $(VENV) node_modules var/ruilkring.sqlite3* var/broker var/celerybeat-schedule* var/static

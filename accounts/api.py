@@ -18,7 +18,7 @@ class MyMembershipsApi(APIView):
         community_name = serializers.CharField(source="community.name")
         role = serializers.CharField()
         status = serializers.CharField()
-        area = serializers.CharField(source="area.name", default=None)
+        area = serializers.CharField(source="area.name", default=None, allow_null=True)
         unit_singular = serializers.SerializerMethodField()
         unit_plural = serializers.SerializerMethodField()
         unit_scale = serializers.IntegerField(source="community.unit_scale")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
 from accounts import selectors, services
+from accounts.accessibility import accessibility_statement_get
 from accounts.forms import (
     ApiTokenForm,
     ApplyForm,
@@ -47,7 +48,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def accessibility_statement(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/accessibility.html")
+    statement = accessibility_statement_get(language=request.LANGUAGE_CODE)
+    return render(request, "accounts/accessibility.html", {"statement": statement})
 
 
 @login_required

@@ -11,14 +11,7 @@ keys (a UUID version 7) keep the key index compact; see ``ledger.keys``.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -28,13 +21,19 @@ from rest_framework.views import APIView
 from accounts import selectors as account_selectors
 from accounts.models import Membership, Status
 from ledger import selectors, services
-from ledger.models import AccountKind, PaymentRequest, RequestStatus, Transfer, TransferKind
-from ruilkring.api_schema import IDEMPOTENCY_KEY, SLUG, path_id, problems
+from ledger.models import (
+    MAX_AMOUNT,
+    AccountKind,
+    PaymentRequest,
+    RequestStatus,
+    Transfer,
+    TransferKind,
+)
+from ruilkring.api_schema import IDEMPOTENCY_KEY, SLUG, QuerySerializer, path_id, problems
 from ruilkring.errors import InvalidInput, NotFound
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class StrictIntegerField(serializers.Field):
+class StrictIntegerField(serializers.IntegerField):
     """A JSON integer and nothing else: no 1.5, no "60", no true."""
 
     default_error_messages = {
@@ -46,8 +45,22 @@ class StrictIntegerField(serializers.Field):
             self.fail("invalid")
         return data
 
-    def to_representation(self, value):
-        return value
+
+class StrictCharField(serializers.CharField):
+    """JSON text and nothing else: no 60, no true."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class AmountField(StrictIntegerField):
+    """An amount to move, in minor units: more than zero. The schema says so,
+    and the ledger's services check it again for every caller."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_AMOUNT, **kwargs)
 
 
 def _key(request: Request) -> str:
@@ -145,17 +158,14 @@ class MyStatementApi(APIView):
         counterparties = serializers.ListField(child=serializers.CharField())
         reversed = serializers.BooleanField()
 
+    class FilterSerializer(QuerySerializer):
+        before = serializers.IntegerField(
+            required=False,
+            help_text=_("Lines older than this account version: `older_than` of the page before."),
+        )
+
     @extend_schema(
-        parameters=[
-            SLUG,
-            OpenApiParameter(
-                "before",
-                int,
-                description=_(
-                    "Lines older than this account version: `older_than` of the page before."
-                ),
-            ),
-        ],
+        parameters=[SLUG, FilterSerializer],
         responses={
             200: inline_serializer(
                 "MyStatementPage",
@@ -164,16 +174,16 @@ class MyStatementApi(APIView):
                     "older_than": serializers.IntegerField(allow_null=True),
                 },
             ),
-            **problems(403, 404),
+            **problems(400, 403, 404),
         },
     )
     def get(self, request: Request, slug: str) -> Response:
         _community, account = _member(request, slug)
-        try:
-            before = int(request.query_params["before"])
-        except (KeyError, ValueError):
-            before = None
-        page = selectors.account_statement(account=account, before=before)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = selectors.account_statement(
+            account=account, before=filters.validated_data.get("before")
+        )
         return Response(
             {
                 "results": self.OutputSerializer(page.lines, many=True).data,
@@ -188,8 +198,8 @@ class _OwnTransferApi(APIView):
     kind: str
 
     class InputSerializer(serializers.Serializer):
-        amount = StrictIntegerField()
-        memo = serializers.CharField(max_length=500, allow_blank=True, default="")
+        amount = AmountField()
+        memo = StrictCharField(max_length=500, allow_blank=True, default="")
 
     def payee(self, community, data: dict):
         raise NotImplementedError
@@ -223,7 +233,7 @@ class PaymentCreateApi(_OwnTransferApi):
     kind = TransferKind.PAYMENT
 
     class InputSerializer(_OwnTransferApi.InputSerializer):
-        payee = serializers.IntegerField()
+        payee = StrictIntegerField()
 
     def payee(self, community, data: dict):
         return _fellow_account(community, data["payee"])
@@ -254,9 +264,9 @@ class PaymentRequestCreateApi(APIView):
     """Ask another member (``payer``, their membership id) to pay for help given."""
 
     class InputSerializer(serializers.Serializer):
-        payer = serializers.IntegerField()
-        amount = StrictIntegerField()
-        memo = serializers.CharField(max_length=500)
+        payer = StrictIntegerField()
+        amount = AmountField()
+        memo = StrictCharField(max_length=500)
 
     @extend_schema(
         parameters=[SLUG, IDEMPOTENCY_KEY],
@@ -317,10 +327,10 @@ class CoordinatorEntryApi(APIView):
     """A coordinator records a transfer between two accounts (ids of ledger accounts)."""
 
     class InputSerializer(serializers.Serializer):
-        payer_account = serializers.IntegerField()
-        payee_account = serializers.IntegerField()
-        amount = StrictIntegerField()
-        memo = serializers.CharField(max_length=500)
+        payer_account = StrictIntegerField()
+        payee_account = StrictIntegerField()
+        amount = AmountField()
+        memo = StrictCharField(max_length=500)
 
     @extend_schema(
         parameters=[SLUG, IDEMPOTENCY_KEY],
@@ -356,15 +366,15 @@ class ChequeBatchApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         class LineSerializer(serializers.Serializer):
-            payer_account = serializers.IntegerField()
-            payee_account = serializers.IntegerField()
-            amount = StrictIntegerField()
-            memo = serializers.CharField(max_length=500, allow_blank=True, default="")
+            payer_account = StrictIntegerField()
+            payee_account = StrictIntegerField()
+            amount = AmountField()
+            memo = StrictCharField(max_length=500, allow_blank=True, default="")
             occurred_on = serializers.DateField(required=False, allow_null=True, default=None)
 
         lines = LineSerializer(many=True, allow_empty=False)
         declared_total = StrictIntegerField()
-        note = serializers.CharField(max_length=500, allow_blank=True, default="")
+        note = StrictCharField(max_length=500, allow_blank=True, default="")
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -416,7 +426,7 @@ class ReversalApi(APIView):
     """A coordinator reverses a transfer, with a reason."""
 
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=2000)
+        reason = StrictCharField(max_length=2000)
 
     @extend_schema(
         parameters=[
@@ -448,7 +458,7 @@ class AccountLimitsApi(APIView):
     class InputSerializer(serializers.Serializer):
         floor = StrictIntegerField(allow_null=True)
         ceiling = StrictIntegerField(allow_null=True)
-        reason = serializers.CharField(max_length=2000)
+        reason = StrictCharField(max_length=2000)
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()

@@ -9,10 +9,10 @@ import re
 from django.core.paginator import Paginator
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils import html
@@ -20,7 +20,8 @@ from rest_framework.views import APIView
 
 from accounts import selectors as account_selectors
 from accounts.models import Area, Membership
-from ledger.api import StrictIntegerField
+from ledger.api import AmountField, StrictCharField, StrictIntegerField
+from ledger.models import MAX_AMOUNT
 from listings import selectors, services
 from listings.models import (
     DESCRIPTION_MAX,
@@ -28,11 +29,13 @@ from listings.models import (
     REASON_MAX,
     TITLE_MAX,
     Category,
+    ExchangeStatus,
     HelpType,
     ListingKind,
+    ListingStatus,
 )
 from listings.photos import photo_url
-from ruilkring.api_schema import SLUG, path_id, problems
+from ruilkring.api_schema import SLUG, QuerySerializer, path_id, problems
 from ruilkring.errors import InvalidInput, NotFound
 
 PAGE_SIZE = 20
@@ -131,25 +134,38 @@ class FormIntegerField(StrictIntegerField):
         return value
 
 
+class FormBooleanField(serializers.BooleanField):
+    """A JSON true or false; in a multipart form, the text true or false."""
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        if html.is_html_input(dictionary) and value in ("true", "false"):
+            return value == "true"
+        return value
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class ListingInput(serializers.Serializer):
-    title = serializers.CharField(max_length=TITLE_MAX)
-    description = serializers.CharField(max_length=DESCRIPTION_MAX)
-    category = serializers.IntegerField()
+    title = StrictCharField(max_length=TITLE_MAX)
+    description = StrictCharField(max_length=DESCRIPTION_MAX)
+    category = FormIntegerField()
     help_type = serializers.ChoiceField(choices=HelpType.choices)
-    area = serializers.IntegerField(required=False, allow_null=True, default=None)
-    availability = serializers.CharField(
-        max_length=200, required=False, default="", allow_blank=True
+    area = FormIntegerField(required=False, allow_null=True, default=None)
+    availability = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
+    indicative_amount = FormIntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=MAX_AMOUNT
     )
-    indicative_amount = FormIntegerField(required=False, allow_null=True, default=None)
-    indicative_per = serializers.CharField(
-        max_length=60, required=False, default="", allow_blank=True
-    )
-    not_for_neighbours = serializers.BooleanField(required=False, default=False)
+    indicative_per = StrictCharField(max_length=60, required=False, default="", allow_blank=True)
+    not_for_neighbours = FormBooleanField(required=False, default=False)
     photo = serializers.FileField(required=False, allow_null=True, default=None)
 
 
 # JSON, or a multipart form when a photo comes along.
-LISTING_PARSERS = [JSONParser, MultiPartParser, FormParser]
+LISTING_PARSERS = [JSONParser, MultiPartParser]
 
 
 def _listing_values(community, data: dict) -> dict:
@@ -187,18 +203,28 @@ class ListingListApi(APIView):
     class CreateInput(ListingInput):
         kind = serializers.ChoiceField(choices=ListingKind.choices)
 
+    class FilterSerializer(QuerySerializer):
+        q = serializers.CharField(
+            required=False, allow_blank=True, default="", help_text=_("Words to search for.")
+        )
+        kind = serializers.ChoiceField(
+            choices=ListingKind.choices,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text=_("Offers or requests."),
+        )
+        category = serializers.IntegerField(required=False, help_text=_("A category id."))
+        help_type = serializers.ChoiceField(
+            choices=HelpType.choices, required=False, allow_blank=True, default=""
+        )
+        area = serializers.IntegerField(required=False, help_text=_("An area id."))
+        page = serializers.IntegerField(
+            required=False, min_value=1, default=1, help_text=_("The page, from 1.")
+        )
+
     @extend_schema(
-        parameters=[
-            SLUG,
-            OpenApiParameter("q", str, description=_("Words to search for.")),
-            OpenApiParameter(
-                "kind", str, enum=ListingKind.values, description=_("Offers or requests.")
-            ),
-            OpenApiParameter("category", int, description=_("A category id.")),
-            OpenApiParameter("help_type", str, enum=HelpType.values),
-            OpenApiParameter("area", int, description=_("An area id.")),
-            OpenApiParameter("page", int, description=_("The page, from 1.")),
-        ],
+        parameters=[SLUG, FilterSerializer],
         responses={
             200: inline_serializer(
                 "ListingPage",
@@ -209,33 +235,24 @@ class ListingListApi(APIView):
                     "results": ListingOutput(many=True),
                 },
             ),
-            **problems(403, 404),
+            **problems(400, 403, 404),
         },
     )
     def get(self, request: Request, slug: str) -> Response:
         community, _membership = _member_choosing(request, slug)
-        params = request.query_params
-
-        def number(name: str) -> int | None:
-            try:
-                return int(params[name])
-            except (KeyError, ValueError):
-                return None
-
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = filters.validated_data
         search = selectors.ListingFilter(
-            text=params.get("q", "")[:200],
-            kind=params.get("kind", "") if params.get("kind") in ListingKind.values else "",
-            category=selectors.categories_of(community=community)
-            .filter(pk=number("category"))
-            .first(),
-            help_type=params.get("help_type", "")
-            if params.get("help_type") in HelpType.values
-            else "",
-            area=Area.objects.filter(community=community, pk=number("area")).first(),
+            text=values["q"][:200],
+            kind=values["kind"],
+            category=_category(community, values["category"]) if "category" in values else None,
+            help_type=values["help_type"],
+            area=_area(community, values.get("area")),
         )
         page = Paginator(
             selectors.listing_search(community=community, search=search), PAGE_SIZE
-        ).get_page(number("page"))
+        ).get_page(values["page"])
         return Response(
             {
                 "count": page.paginator.count,
@@ -270,7 +287,7 @@ class ListingDetailApi(APIView):
     parser_classes = LISTING_PARSERS
 
     class UpdateInput(ListingInput):
-        photo_remove = serializers.BooleanField(required=False, default=False)
+        photo_remove = FormBooleanField(required=False, default=False)
 
     @extend_schema(
         parameters=[SLUG, LISTING_ID], responses={200: ListingOutput, **problems(403, 404)}
@@ -302,10 +319,8 @@ class ListingStatusApi(APIView):
     coordinator needs a reason) or ``renew`` a listing."""
 
     class InputSerializer(serializers.Serializer):
-        status = serializers.CharField(max_length=20)
-        note = serializers.CharField(
-            max_length=REASON_MAX, required=False, default="", allow_blank=True
-        )
+        status = serializers.ChoiceField(choices=[*ListingStatus.values, "renew"])
+        note = StrictCharField(max_length=REASON_MAX, required=False, default="", allow_blank=True)
 
     @extend_schema(
         parameters=[SLUG, LISTING_ID],
@@ -331,7 +346,7 @@ class ListingReportApi(APIView):
     """Tell the coordinators a listing does not belong here."""
 
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=REASON_MAX)
+        reason = StrictCharField(max_length=REASON_MAX)
 
     @extend_schema(
         parameters=[SLUG, LISTING_ID],
@@ -364,7 +379,7 @@ class ListingRespondApi(APIView):
     """Respond to a listing: this proposes an exchange to its owner."""
 
     class InputSerializer(serializers.Serializer):
-        description = serializers.CharField(max_length=MESSAGE_MAX)
+        description = StrictCharField(max_length=MESSAGE_MAX)
 
     @extend_schema(
         parameters=[SLUG, LISTING_ID],
@@ -396,7 +411,7 @@ class ExchangeListApi(APIView):
     class MatchInput(serializers.Serializer):
         provider = StrictIntegerField()
         receiver = StrictIntegerField()
-        description = serializers.CharField(max_length=MESSAGE_MAX)
+        description = StrictCharField(max_length=MESSAGE_MAX)
         listing = StrictIntegerField(required=False, allow_null=True, default=None)
 
     @extend_schema(
@@ -443,8 +458,8 @@ class ExchangeSettingsApi(APIView):
     ``approval_first``, a member's first exchanges (0: none)."""
 
     class InputSerializer(serializers.Serializer):
-        approval_above = StrictIntegerField(allow_null=True)
-        approval_first = StrictIntegerField()
+        approval_above = StrictIntegerField(allow_null=True, min_value=0, max_value=MAX_AMOUNT)
+        approval_first = StrictIntegerField(min_value=0, max_value=services.APPROVAL_FIRST_MAX)
 
     class OutputSerializer(serializers.Serializer):
         approval_above = serializers.IntegerField(allow_null=True)
@@ -503,11 +518,9 @@ class ExchangeStepApi(APIView):
     turns it down with ``cancelled`` and a ``note``."""
 
     class InputSerializer(serializers.Serializer):
-        status = serializers.CharField(max_length=20)
-        amount = StrictIntegerField(required=False, allow_null=True, default=None)
-        note = serializers.CharField(
-            max_length=REASON_MAX, required=False, default="", allow_blank=True
-        )
+        status = serializers.ChoiceField(choices=ExchangeStatus.values)
+        amount = AmountField(required=False, allow_null=True, default=None)
+        note = StrictCharField(max_length=REASON_MAX, required=False, default="", allow_blank=True)
 
     @extend_schema(
         parameters=[SLUG, EXCHANGE_ID],
@@ -529,7 +542,7 @@ class ExchangeStepApi(APIView):
 
 class ExchangeMessageApi(APIView):
     class InputSerializer(serializers.Serializer):
-        body = serializers.CharField(max_length=MESSAGE_MAX)
+        body = StrictCharField(max_length=MESSAGE_MAX)
 
     @extend_schema(
         parameters=[SLUG, EXCHANGE_ID],
@@ -547,7 +560,7 @@ class ExchangeMessageApi(APIView):
 
 class ExchangeThankApi(APIView):
     class InputSerializer(serializers.Serializer):
-        body = serializers.CharField(max_length=MESSAGE_MAX)
+        body = StrictCharField(max_length=MESSAGE_MAX)
 
     @extend_schema(
         parameters=[SLUG, EXCHANGE_ID],

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -59,3 +62,17 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     response.data = body
     response.content_type = PROBLEM_JSON
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 (``handler404``): an address under /api/ that no endpoint
+    answers, such as an id that is not a number, gets a problem like every
+    other API error; any other address gets the page."""
+    if not request.path_info.startswith("/api/"):
+        return defaults.page_not_found(request, exception)
+    body = {
+        **_problem(status.HTTP_404_NOT_FOUND),
+        "code": "not_found",
+        "detail": _("There is nothing at this address in the API; see /api/docs/."),
+    }
+    return JsonResponse(body, status=status.HTTP_404_NOT_FOUND, content_type=PROBLEM_JSON)

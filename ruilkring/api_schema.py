@@ -7,6 +7,8 @@
 - ``ProblemSerializer`` describes every error body (``ruilkring.api_errors``).
 - ``problems()``, ``SLUG`` and ``IDEMPOTENCY_KEY`` are what the views attach
   with ``extend_schema``.
+- ``QuerySerializer`` is the base of a view's nested ``FilterSerializer``: its
+  fields are the documented query parameters, and it reads them strictly.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 
+from ledger.services import CLIENT_KEY_PATTERN
 from ruilkring.api_errors import PROBLEM_JSON
 
 
@@ -70,6 +73,24 @@ class ProblemSerializer(serializers.Serializer):
     )
 
 
+class QuerySerializer(serializers.Serializer):
+    """Reads ``request.query_params`` as documented: one value per name, each
+    checked by its field, so a mistyped filter is refused (400) instead of
+    silently ignored. An empty value is a value: ``?page=`` is not a page."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "lists"):
+            repeated = {
+                name: [_("Give this parameter only once.")]
+                for name, values in data.lists()
+                if name in self.fields and len(values) > 1
+            }
+            if repeated:
+                raise serializers.ValidationError(repeated)
+            data = data.dict()
+        return super().to_internal_value(data)
+
+
 PROBLEM_DESCRIPTIONS = {
     400: _("The input is invalid: see `errors` per field, or `field`."),
     401: _("Not signed in, or the token is unknown or revoked (code invalid_token)."),
@@ -103,6 +124,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=True,
+    pattern=f"^{CLIENT_KEY_PATTERN.pattern}$",
     description=_(
         "A unique value per request, for example a UUID version 7. Sending the same "
         "request again with the same key returns the original (200 instead of 201); "

@@ -22,3 +22,6 @@ urlpatterns = [
     path("", include("listings.urls")),
     path("", include("reciprocity.urls")),
 ]
+
+# A missing page is the 404 page; a missing API address is a problem+json (api_errors).
+handler404 = "ruilkring.api_errors.not_found"

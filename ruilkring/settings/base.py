@@ -245,6 +245,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Request bodies are JSON, whose integers stay integers; only the listing
+    # endpoints also take a multipart form, for a photo (listings.api).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "ruilkring.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "ruilkring.api_schema.AutoSchema",
 }
@@ -285,10 +288,46 @@ RUILKRING_DEMO_SEEDERS = [
     "reciprocity.demo.demo_seed",
 ]
 
-# Where the instance publishes its accessibility statement (toegankelijkheidsverklaring).
+# The accessibility statement (toegankelijkheidsverklaring) that every site a
+# Dutch government body hosts must publish. The page at /accessibility/ builds it
+# from the settings below (accounts.accessibility); they are read, and checked,
+# when the page is shown.
+#
+# Where the footer links to for the statement. Keep the default to show the page
+# built here, or point it to the host's own statement, for example its entry in
+# the official register; the page built here then links to that one too.
 RUILKRING_ACCESSIBILITY_STATEMENT_URL = env(
     "DJANGO_ACCESSIBILITY_STATEMENT_URL", default="/accessibility/"
 )
+# Who makes the statement, for example "gemeente Utrecht". Defaults to the site
+# name when the instance sets one; without either, the page says "the
+# organisation that hosts this site" (not the product's name, Ruilkring, which
+# hosts nothing).
+RUILKRING_ACCESSIBILITY_ORGANISATION = env(
+    "DJANGO_ACCESSIBILITY_ORGANISATION", default=env("DJANGO_SITE_NAME", default="")
+)
+# Where people report an accessibility problem: an e-mail address or an http(s)
+# address (a contact form). Empty: the page tells them to ask their coordinator.
+RUILKRING_ACCESSIBILITY_CONTACT = env("DJANGO_ACCESSIBILITY_CONTACT", default="")
+# The date of the statement, or of the last check it rests on: YYYY-MM-DD.
+# Empty: the page shows no date (the law asks for one, so set it in production).
+RUILKRING_ACCESSIBILITY_STATEMENT_DATE = env("DJANGO_ACCESSIBILITY_STATEMENT_DATE", default="")
+# How far the site complies with WCAG 2.1 level AA: "fully", "partially" or
+# "not_yet" (accounts.accessibility.ComplianceStatus). "partially" is the honest
+# default until a person has reviewed what the automated checks cannot see.
+RUILKRING_ACCESSIBILITY_COMPLIANCE = env("DJANGO_ACCESSIBILITY_COMPLIANCE", default="partially")
+# Known limitations, as plain text (optional). A blank line starts a new
+# paragraph; in a one-line variable, write \n for a line break.
+RUILKRING_ACCESSIBILITY_LIMITATIONS = env.str(
+    "DJANGO_ACCESSIBILITY_LIMITATIONS", default="", multiline=True
+)
+# The host's own statement text per language (optional), as plain text like the
+# limitations. When set for the visitor's language it replaces the default text,
+# which explains the status and lists what the automated checks cover.
+RUILKRING_ACCESSIBILITY_STATEMENT_TEXT = {
+    "nl": env.str("DJANGO_ACCESSIBILITY_STATEMENT_TEXT_NL", default="", multiline=True),
+    "en": env.str("DJANGO_ACCESSIBILITY_STATEMENT_TEXT_EN", default="", multiline=True),
+}
 # The name the instance shows in the header, for example the municipality's.
 RUILKRING_SITE_NAME = env("DJANGO_SITE_NAME", default="Ruilkring")
 # The site's address, for links in mail (for example https://ruilkring.example.nl).

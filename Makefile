@@ -10,12 +10,13 @@ CHROMIUM ?= /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help run test browser-tools bench bench-ledger bench-listings bench-reciprocity bench-reciprocity-report lint format messages clean check-python
+.PHONY: help run test audit browser-tools bench bench-ledger bench-listings bench-reciprocity bench-reciprocity-report lint format messages clean check-python
 
 help:
 	@echo "make run    start the site with demo data on http://127.0.0.1:8000"
 	@echo "make test   lint, check and run the whole test suite (private PostgreSQL and Redis,"
 	@echo "            and Chromium for the browser tests)"
+	@echo "make audit  check the pinned dependencies for known vulnerabilities (part of make test)"
 	@echo "make bench  run the benchmarks in tests/perf/"
 	@echo "make format format the code with ruff"
 	@echo "make messages  update and compile the translation catalogues"
@@ -68,7 +69,14 @@ $(AXE): package.json package-lock.json
 test: $(DEV_STAMP) browser-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory audit
 	$(HARNESS) $(MAKE) --no-print-directory test-with-services
+
+# Every pin in both requirement files against PyPI's vulnerability feed, with
+# pip-audit; a finding fails unless accepted-vulnerabilities.txt accepts it with
+# a reason. See ruilkring/dependency_audit.py.
+audit: $(DEV_STAMP)
+	$(PY) -m ruilkring.dependency_audit
 
 # Runs inside the harness, which has started PostgreSQL and Redis and exported
 # their addresses. pytest exits with 5 when it collects no tests, which fails too.

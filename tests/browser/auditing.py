@@ -5,6 +5,8 @@ The same address is then opened, with the journey's cookies, in the other
 language and at the other width, and checked too. Every check saves a
 screenshot under ``var/screenshots/<journey>/``. Violations are collected and
 reported together at the end of the journey, so one run shows all of them.
+So are the Content-Security-Policy violations Chromium reports on any of these
+pages: an inline script or style, or a file from another site, that it refused.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 375, "height": 812}}
 LANGUAGES = ("nl", "en")
+
+# Chromium reports what the policy blocks as a console error that names it:
+# "Refused to load the stylesheet ... because it violates the following Content
+# Security Policy directive ..." or "Executing inline script violates the
+# following Content Security Policy directive ...".
+CSP_CONSOLE_MARK = "Content Security Policy"
 
 AXE_RUN = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
@@ -52,17 +60,34 @@ class Finding:
         return f"{self.page} [{self.view}] {self.rule} ({self.impact}): {self.help} at {where}"
 
 
+def axe_load(page: Page) -> None:
+    """Put axe into ``page``. Evaluated from outside, as the browser's developer
+    tools would, because the site's policy refuses a script tag with inline code."""
+    page.evaluate(AXE_SCRIPT.read_text())
+
+
 def axe_violations(page: Page) -> list[dict]:
     """What axe finds against the WCAG levels above on ``page`` as it stands:
     one dict per rule broken, with the first few elements that break it."""
-    page.add_script_tag(path=str(AXE_SCRIPT))
+    axe_load(page)
     return page.evaluate(AXE_RUN, WCAG_TAGS)
 
 
 def axe_rule_count(page: Page) -> int:
     """How many axe rules the checks run: those tagged with the WCAG levels above."""
-    page.add_script_tag(path=str(AXE_SCRIPT))
+    axe_load(page)
     return page.evaluate("(tags) => axe.getRules(tags).length", WCAG_TAGS)
+
+
+def csp_violations_collect(page: Page, into: list[str]) -> None:
+    """From now on, add to ``into`` each Content-Security-Policy violation that
+    Chromium reports on ``page``, with the address it happened on."""
+
+    def on_console(message) -> None:
+        if CSP_CONSOLE_MARK in message.text:
+            into.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
 
 
 def view_name(language: str, width: str) -> str:
@@ -78,6 +103,7 @@ class Audit:
     language: str
     width: str
     findings: list[Finding] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)
     _others: dict[str, BrowserContext] = field(default_factory=dict)
 
@@ -100,6 +126,7 @@ class Audit:
                     + [language_cookie(page.url, language)]
                 )
                 other = context.new_page()
+                csp_violations_collect(other, self.csp_violations)
                 other.goto(page.url)
                 self._check_one(other, name, slug, view)
                 other.close()

@@ -20,7 +20,14 @@ from django.utils.module_loading import import_string
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from accounts.demo import DEMO_PASSWORD
-from tests.browser.auditing import AXE_SCRIPT, SCREENSHOTS, WIDTHS, Audit, language_cookie
+from tests.browser.auditing import (
+    AXE_SCRIPT,
+    SCREENSHOTS,
+    WIDTHS,
+    Audit,
+    csp_violations_collect,
+    language_cookie,
+)
 from tests.browser.driving import Keyboard, Pointer
 
 CHROMIUM = os.environ.get("RUILKRING_CHROMIUM", "/usr/bin/chromium")
@@ -142,14 +149,19 @@ def visit(browser, site, request) -> Iterator[callable]:
         # Each journey's folder holds its last run's screenshots only.
         shutil.rmtree(SCREENSHOTS / journey, ignore_errors=True)
         audit = Audit(browser=browser, journey=journey, language=language, width=width)
+        csp_violations_collect(page, audit.csp_violations)
         driver = Keyboard(page) if keyboard else Pointer(page)
         opened.append((context, audit))
         return Visit(page=page, driver=driver, audit=audit, site=site)
 
     yield open_visit
     findings = []
+    csp_violations = []
     for context, audit in opened:
         audit.close()
         context.close()
         findings += audit.findings
+        csp_violations += audit.csp_violations
+    # First, because a refused stylesheet or script breaks much else too.
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
     assert not findings, "WCAG 2.1 A/AA violations:\n" + "\n".join(str(f) for f in findings)

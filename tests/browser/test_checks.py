@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.browser.auditing import axe_rule_count, axe_violations
+from tests.browser.auditing import axe_rule_count, axe_violations, csp_violations_collect
 from tests.browser.driving import Keyboard
 
 # A dot, so that an image really loads without a server.
@@ -129,3 +129,26 @@ def test_keyboard_reaches_and_fills_the_last_field_of_a_clean_page(page):
     # two fields and the button, then the note itself.
     assert keyboard.stops_checked == 6
     assert page.get_by_label("Your name").input_value() == ""
+
+
+def test_a_script_the_policy_refuses_is_collected_and_axe_still_runs(page):
+    """The journeys fail on what the site's Content-Security-Policy refuses; axe
+    itself is put into the page from outside, so the policy does not stop it."""
+    address = "http://checks.invalid/"
+    page.route(
+        address,
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/html",
+            headers={"Content-Security-Policy": "default-src 'self'; script-src 'self'"},
+            body=html("<p>A page</p><script>document.title = 'changed';</script>"),
+        ),
+    )
+    violations: list[str] = []
+    csp_violations_collect(page, violations)
+
+    page.goto(address)
+
+    assert page.title() == "A test page"
+    assert len(violations) == 1 and "Content Security Policy" in violations[0]
+    assert axe_violations(page) == []

@@ -10,13 +10,15 @@ CHROMIUM ?= /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help run test audit browser-tools bench bench-ledger bench-listings bench-reciprocity bench-reciprocity-report lint format messages clean check-python
+.PHONY: help run test audit backup restore browser-tools bench bench-ledger bench-listings bench-reciprocity bench-reciprocity-report lint format messages clean check-python
 
 help:
 	@echo "make run    start the site with demo data on http://127.0.0.1:8000"
 	@echo "make test   lint, check and run the whole test suite (private PostgreSQL and Redis,"
 	@echo "            and Chromium for the browser tests)"
 	@echo "make audit  check the pinned dependencies for known vulnerabilities (part of make test)"
+	@echo "make backup [BACKUP=file]   pg_dump of DATABASE_URL (default: var/backups/)"
+	@echo "make restore BACKUP=file INTO=postgres://.../new_db   load it into a new database and verify the books"
 	@echo "make bench  run the benchmarks in tests/perf/"
 	@echo "make format format the code with ruff"
 	@echo "make messages  update and compile the translation catalogues"
@@ -77,6 +79,16 @@ test: $(DEV_STAMP) browser-tools
 # a reason. See ruilkring/dependency_audit.py.
 audit: $(DEV_STAMP)
 	$(PY) -m ruilkring.dependency_audit
+
+# A custom-format pg_dump of DATABASE_URL; and its restore into a new database,
+# followed by ledger_verify there. See ruilkring/backup.py.
+backup: $(RUNTIME_STAMP)
+	$(PY) -m ruilkring.backup write $(if $(BACKUP),--file "$(BACKUP)")
+
+restore: $(RUNTIME_STAMP)
+	@test -n "$(BACKUP)" && test -n "$(INTO)" || { \
+	  echo "Usage: make restore BACKUP=var/backups/FILE.dump INTO=postgres://USER@HOST/NEW_DATABASE"; exit 2; }
+	$(PY) -m ruilkring.backup restore --file "$(BACKUP)" --into "$(INTO)"
 
 # Runs inside the harness, which has started PostgreSQL and Redis and exported
 # their addresses. pytest exits with 5 when it collects no tests, which fails too.

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -380,9 +381,39 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Logs go to standard error, in one of two formats: "text" to read in a
+# terminal, or "json", one object per line (time in ISO 8601 UTC, level,
+# logger, message, any extra fields and the traceback) for journald or a log
+# collector. Production defaults to json (settings.production).
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(default: str) -> str:
+    value = env("DJANGO_LOG_FORMAT", default=default)
+    if value not in LOG_FORMATS:
+        raise ImproperlyConfigured(
+            f"DJANGO_LOG_FORMAT is {value!r}; it must be one of: {', '.join(LOG_FORMATS)}."
+        )
+    return value
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": log_format("text"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }

@@ -207,3 +207,13 @@ def test_production_https_settings_follow_the_environment(monkeypatch):
     assert production["SECURE_SSL_REDIRECT"] is False
     assert production["SECURE_PROXY_SSL_HEADER"] is None
     assert production["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_rate_limits_count_the_visitor_behind_the_proxy_not_the_proxy(monkeypatch):
+    assert production_settings(monkeypatch)["ALLAUTH_TRUSTED_PROXY_COUNT"] == 1
+    assert (
+        production_settings(monkeypatch, DJANGO_TRUSTED_PROXY_COUNT="0")[
+            "ALLAUTH_TRUSTED_PROXY_COUNT"
+        ]
+        == 0
+    )

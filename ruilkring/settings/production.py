@@ -34,6 +34,11 @@ LOGGING["handlers"]["console"]["formatter"] = log_format("json")  # noqa: F405
 # empty when no proxy sits in front: a client could then forge the header.
 _proxy_ssl_header = env("DJANGO_SECURE_PROXY_SSL_HEADER", default="HTTP_X_FORWARDED_PROTO")
 SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
+# How many proxies in front of gunicorn append to X-Forwarded-For (nginx: one).
+# django-allauth takes the visitor's address from there for its rate limits on
+# login, sign-up and password reset; with 0 every visitor would look like the
+# proxy, and one person's failed logins would lock out everyone.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)

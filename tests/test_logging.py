@@ -3,7 +3,6 @@ production, for journald or a log collector."""
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import logging
@@ -12,27 +11,11 @@ import logging.config
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-PRODUCTION_ENVIRONMENT = {
-    "DJANGO_SECRET_KEY": "x" * 50,
-    "DJANGO_ALLOWED_HOSTS": "ruilkring.example.org",
-    "DATABASE_URL": "postgres://ruilkring@localhost/ruilkring",
-    "CELERY_BROKER_URL": "redis://localhost:6379/1",
-    "DJANGO_REDIS_URL": "redis://localhost:6379/0",
-}
+from tests.settings_values import production_settings
 
 
 def production_logging(monkeypatch, **environment) -> dict:
-    for name, value in {**PRODUCTION_ENVIRONMENT, **environment}.items():
-        monkeypatch.setenv(name, value)
-    import ruilkring.settings.base as base
-    import ruilkring.settings.production as production
-
-    try:
-        importlib.reload(base)
-        return importlib.reload(production).LOGGING
-    finally:
-        monkeypatch.undo()
-        importlib.reload(base)
+    return production_settings(monkeypatch, **environment)["LOGGING"]
 
 
 def emitted(config: dict, *, message: str, **extra) -> str:

@@ -7,12 +7,12 @@ Chromium refuses, tests/browser/conftest.py).
 
 import base64
 import hashlib
-import runpy
 from html.parser import HTMLParser
-from importlib.util import find_spec
 
 import pytest
 from django.test import override_settings
+
+from tests.settings_values import production_settings, settings_module
 
 pytestmark = pytest.mark.django_db
 
@@ -65,26 +65,6 @@ def policy(response) -> dict[str, list[str]]:
 
 def csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
-
-
-def settings_module(name: str) -> dict:
-    """The values of a settings module, run afresh under the current environment."""
-    return runpy.run_path(find_spec(f"ruilkring.settings.{name}").origin)
-
-
-def production_settings(monkeypatch, **environment) -> dict:
-    """The values of ruilkring.settings.production, run afresh with the variables
-    it requires and ``environment`` on top."""
-    required = {
-        "DJANGO_SECRET_KEY": "a-long-random-production-key-for-this-test-only-0123456789",
-        "DJANGO_ALLOWED_HOSTS": "ruilkring.example.org",
-        "DATABASE_URL": "postgres://ruilkring@localhost/ruilkring",
-        "CELERY_BROKER_URL": "redis://localhost:6379/1",
-        "DJANGO_REDIS_URL": "redis://localhost:6379/0",
-    }
-    for name, value in {**required, **environment}.items():
-        monkeypatch.setenv(name, value)
-    return settings_module("production")
 
 
 def test_a_page_allows_only_this_sites_own_scripts_and_styles(client):

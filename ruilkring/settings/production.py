@@ -6,6 +6,7 @@ them fails loudly instead of running with a development default.
 """
 
 from ruilkring.settings.base import *  # noqa: F403
+from ruilkring.settings.base import LOGGING as _base_logging
 from ruilkring.settings.base import env, log_format, postgres_options
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -27,7 +28,9 @@ CACHES = {
 }
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 # Structured logs: one JSON object per line (settings.base explains the formats).
-LOGGING["handlers"]["console"]["formatter"] = log_format("json")  # noqa: F405
+# A copy with its own console handler: base's dict stays as it is.
+_console = {**_base_logging["handlers"]["console"], "formatter": log_format("json")}
+LOGGING = {**_base_logging, "handlers": {"console": _console}}
 
 # HTTPS. The reverse proxy terminates TLS and says so in a header, by default
 # X-Forwarded-Proto (named as Django's request.META names it). Set the variable

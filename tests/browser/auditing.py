@@ -163,12 +163,6 @@ class Audit:
             )
         )
 
-    def assert_clean(self) -> None:
-        assert self.pages, "The journey checked no page"
-        assert not self.findings, "WCAG 2.1 A/AA violations:\n" + "\n".join(
-            str(f) for f in self.findings
-        )
-
 
 def language_cookie(url: str, language: str) -> dict:
     """The language choice for the whole site (the cookie's path is ``/``)."""

@@ -124,7 +124,7 @@ class Visit:
 
 
 @pytest.fixture
-def visit(browser, site, request) -> Iterator[callable]:
+def visit(browser, site) -> Iterator[callable]:
     """Open a browser for one journey: ``visit("member", keyboard=True)``."""
     opened: list[tuple] = []
 

@@ -53,8 +53,6 @@ def main(page: Page) -> Locator:
 class Pointer:
     """Clicks and fills, as with a mouse or a finger."""
 
-    keyboard_only = False
-
     def __init__(self, page: Page) -> None:
         self.page = page
 
@@ -81,8 +79,6 @@ class Pointer:
 
 class Keyboard:
     """Only the keys a keyboard user has: Tab, Enter, Space, the arrows and typing."""
-
-    keyboard_only = True
 
     def __init__(self, page: Page) -> None:
         self.page = page

@@ -30,6 +30,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "een-lang-wachtwoord-42"
 
 
+def newest_listing_of_others(membership: Membership, kind: str) -> Listing:
+    """The newest active offer or request in the circle that is not the member's own."""
+    return (
+        Listing.objects.filter(
+            community=membership.community, kind=kind, status=ListingStatus.ACTIVE
+        )
+        .exclude(owner=membership)
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def test_a_new_member_signs_up_trades_and_reads_the_statement(visit, site):
     me = visit("member", keyboard=True)
     page, drive = me.page, me.driver
@@ -99,14 +111,7 @@ def test_a_new_member_signs_up_trades_and_reads_the_statement(visit, site):
     ).exists()
 
     # Answer someone's request.
-    wanted = (
-        Listing.objects.filter(
-            community=membership.community, kind=ListingKind.REQUEST, status=ListingStatus.ACTIVE
-        )
-        .exclude(owner=membership)
-        .order_by("-created_at")
-        .first()
-    )
+    wanted = newest_listing_of_others(membership, ListingKind.REQUEST)
     drive.activate(main(page).get_by_role("link", name=nl("Offers and requests")))
     drive.choose(main(page).get_by_label(nl("Offer or request")), nl("Request"))
     drive.activate(main(page).get_by_role("button", name=nl("Search")))
@@ -121,14 +126,7 @@ def test_a_new_member_signs_up_trades_and_reads_the_statement(visit, site):
     ).exists()
 
     # Ask for someone's help, and pay when it is done.
-    offered = (
-        Listing.objects.filter(
-            community=membership.community, kind=ListingKind.OFFER, status=ListingStatus.ACTIVE
-        )
-        .exclude(owner=membership)
-        .order_by("-created_at")
-        .first()
-    )
+    offered = newest_listing_of_others(membership, ListingKind.OFFER)
     me.open(f"/c/niksen/listings/{offered.pk}/")
     form = main(page).locator("form", has=page.get_by_role("button", name=nl("Ask for this help")))
     drive.fill(form.get_by_label(nl("Your message")), "Zou je me volgende week kunnen helpen?")

@@ -32,13 +32,16 @@ from accounts.models import (
 )
 from accounts.selectors import user_coordinates_somewhere
 from accounts.tasks import email_deliver
+from jobs.services import enqueue
 
 
 def email_queue(*, subject: str, body: str, to: list[str], html: str = "") -> None:
-    """Send mail after the current transaction commits (at once outside one)."""
+    """Send mail after the current transaction commits (at once outside one). While
+    the job queue is away, the mail waits in the database (jobs.services)."""
     transaction.on_commit(
         partial(
-            email_deliver.delay,
+            enqueue,
+            email_deliver,
             subject=subject,
             body=body,
             to=to,

@@ -133,8 +133,12 @@ def postgres_server(workdir: Path) -> Iterator[dict[str, str]]:
         stdout=subprocess.DEVNULL,
     )
     # Durability settings are relaxed for speed: the cluster lives only as long
-    # as the test run. A crash test that kills PostgreSQL still keeps committed
-    # data, because the operating system's page cache survives.
+    # as the test run. With fsync off, a crash of PostgreSQL alone still keeps
+    # what was written, because the operating system's page cache survives. With
+    # synchronous_commit off, though, a commit is acknowledged before its WAL is
+    # written, so an immediate shutdown loses the last acknowledged commits: the
+    # crash test's clients switch it back on for their own sessions (PGOPTIONS),
+    # as production runs with PostgreSQL's default (on).
     options = " ".join(
         [
             f"-p {port}",

@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help run test audit backup restore browser-tools bench bench-ledger bench-listings bench-reciprocity bench-reciprocity-report lint format messages clean check-python
+.PHONY: help run test audit backup restore prod-smoke browser-tools bench bench-ledger bench-listings bench-reciprocity bench-reciprocity-report bench-soak lint format messages clean check-python
 
 help:
 	@echo "make run    start the site with demo data on http://127.0.0.1:8000"
@@ -19,7 +19,9 @@ help:
 	@echo "make audit  check the pinned dependencies for known vulnerabilities (part of make test)"
 	@echo "make backup [BACKUP=file]   pg_dump of DATABASE_URL (default: var/backups/)"
 	@echo "make restore BACKUP=file INTO=postgres://.../new_db   load it into a new database and verify the books"
+	@echo "make prod-smoke  the production stack on loopback (gunicorn, Celery worker and beat), walked through once"
 	@echo "make bench  run the benchmarks in tests/perf/"
+	@echo "make bench-soak  the production stack under a realistic load for 10 minutes (locust)"
 	@echo "make format format the code with ruff"
 	@echo "make messages  update and compile the translation catalogues"
 
@@ -90,6 +92,15 @@ restore: $(RUNTIME_STAMP)
 	  echo "Usage: make restore BACKUP=var/backups/FILE.dump INTO=postgres://USER@HOST/NEW_DATABASE"; exit 2; }
 	$(PY) -m ruilkring.backup restore --file "$(BACKUP)" --into "$(INTO)"
 
+# The production stack on loopback, on a database of its own in the harness's
+# PostgreSQL: gunicorn, the Celery worker and beat as deploy/ starts them, with
+# the production settings and the demo. A member pays on the web form, a
+# coordinator signs in with an authenticator-app code, the nightly analysis runs
+# on the worker; static files, security headers, /healthz. A few minutes, most
+# of it collectstatic and the demo seed. See ruilkring/prodsmoke.py.
+prod-smoke: $(DEV_STAMP)
+	$(HARNESS) $(PY) -m ruilkring.prodsmoke
+
 # Runs inside the harness, which has started PostgreSQL and Redis and exported
 # their addresses. pytest exits with 5 when it collects no tests, which fails too.
 test-with-services:
@@ -111,6 +122,7 @@ bench: $(DEV_STAMP)
 	$(MAKE) --no-print-directory bench-reciprocity
 	$(MAKE) --no-print-directory bench-reciprocity-report
 	$(MAKE) --no-print-directory bench-ledger
+	$(MAKE) --no-print-directory bench-soak
 
 # Listing search with filters over 100,000 listings in 50 communities, on a
 # private PostgreSQL; about a minute. Writes var/bench/listings.json.
@@ -135,6 +147,14 @@ bench-reciprocity-report: $(DEV_STAMP)
 # var/bench/ledger.json.
 bench-ledger: $(DEV_STAMP)
 	$(PY) -m tests.perf.ledger_bench
+
+# The production stack on loopback (as make prod-smoke) under a realistic mix of
+# members, API clients and a coordinator (locust, 20 users) for 10 minutes, then
+# payments next to a trivial API call side by side; the memory of the gunicorn
+# and Celery workers is sampled throughout. Fails on a 5xx or memory growth past
+# 10%. About 15 minutes. Writes var/bench/soak.json. See tests/perf/soak.py.
+bench-soak: $(DEV_STAMP)
+	$(HARNESS) $(PY) -m tests.perf.soak --minutes 10
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

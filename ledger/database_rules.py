@@ -3,12 +3,20 @@
 The services check everything first and explain a refusal in words. These
 rules are the backstop: no code path, admin action or raw SQL can break the
 books. They are installed by migrations ``0002_database_rules`` and
-``0008_entries_apply_themselves``.
+``0008_entries_apply_themselves``; ``0010_memo_scrub`` then lets a transfer's
+description be emptied (rule 1).
 
 PostgreSQL enforces all of them:
 
 1. Transfers, entries, batches and limit changes are append-only: UPDATE,
    DELETE and TRUNCATE are refused. Accounts are never deleted or truncated.
+   One UPDATE of a transfer is allowed: setting its ``memo`` to the empty
+   string while every other column stays as it was. That is how the free text
+   of a member who has their data erased goes (``privacy.services``), while
+   amounts, accounts, dates and keys stay. Its trigger function,
+   ``ledger_transfer_refuse_change``, is defined in that migration, not in
+   ``POSTGRES_INSTALL`` below: a later migration that reinstalls these rules
+   must apply 0010's trigger again, or emptying a memo is refused once more.
 2. A transfer's entries sum to zero and there are at least two of them
    (checked at commit, so the entries can be inserted one by one). Entries
    are written in the same transaction as their transfer, never added later.
@@ -26,9 +34,9 @@ PostgreSQL enforces all of them:
 Violations raise SQLSTATE 23514 (check_violation), which Django reports as an
 IntegrityError.
 
-SQLite, the embedded default for a small circle, gets rule 1 as triggers;
-rules 2 to 6 rest on the services there (and on the CHECK constraints the
-models declare).
+SQLite, the embedded default for a small circle, gets rule 1 as triggers,
+with the same exception for emptying a memo; rules 2 to 6 rest on the services
+there (and on the CHECK constraints the models declare).
 """
 
 POSTGRES_INSTALL = r"""

@@ -8,10 +8,14 @@ nothing. Later parts of the product extend it (trades, listings, flags).
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +33,11 @@ from accounts.models import (
 
 DEMO_PASSWORD = "ruilkring-demo"  # noqa: S105 - printed on purpose, for the demo logins
 DEMO_DOMAIN = "ruilkring.demo"
+# The demo's coordinators, observer and administrator sign in with two-factor
+# authentication, as they must everywhere. They share this authenticator key:
+# add it to an authenticator app, or print the current code with
+# `python manage.py demo_code`. Printed on purpose; it protects nothing real.
+DEMO_TOTP_SECRET = "RUILKRINGDEMOTWOSTEPSIGNINKEYABC"  # noqa: S105
 
 FIRST_NAMES = [
     "Anna",
@@ -260,6 +269,17 @@ def _backdate(membership: Membership, days_ago: int) -> None:
 
 
 @transaction.atomic
+def _two_factor(user: User) -> None:
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
+
+
+def demo_totp_code() -> str:
+    """The demo authenticator's code for this moment."""
+    counter = int(time.time()) // mfa_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, counter))
+
+
 def demo_seed() -> dict[str, str]:
     """Create (or find) the demo and return its logins: role -> email address."""
     rng = random.Random(20261121)  # noqa: S311 - a fixed seed makes the demo the same each time
@@ -272,12 +292,14 @@ def demo_seed() -> dict[str, str]:
     EmailAddress.objects.get_or_create(
         user=admin, email=admin.email, defaults={"verified": True, "primary": True}
     )
+    _two_factor(admin)
     observer = _person(
         email=f"gemeente@{DEMO_DOMAIN}",
         name="Gemeente (waarnemer)",
         password_hash=password_hash,
         observer=True,
     )
+    _two_factor(observer)
     member = _person(email=f"anna@{DEMO_DOMAIN}", name="Anna de Vries", password_hash=password_hash)
 
     names = [f"{first} {last}" for first in FIRST_NAMES for last in LAST_NAMES]
@@ -286,6 +308,7 @@ def demo_seed() -> dict[str, str]:
         coordinator = _person(
             email=spec.coordinator_email, name=spec.coordinator_name, password_hash=password_hash
         )
+        _two_factor(coordinator)
         community = _community(spec, admin, coordinator)
         areas = list(community.areas.order_by("name"))
         people = [member] if index == 0 else []

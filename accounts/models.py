@@ -426,3 +426,99 @@ class ApiToken(models.Model):
     def hash_of(secret: str) -> str:
         """The SHA-256 hex digest under which a secret is stored and looked up."""
         return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class AuditRole(models.TextChoices):
+    COORDINATOR = "coordinator", _("Coordinator")
+    ADMINISTRATOR = "administrator", _("Site administrator")
+
+
+class AuditAction(models.TextChoices):
+    """What a coordinator or site administrator did. The code names the app and the
+    operation; ``accounts.selectors.audit_lines`` turns each into a sentence."""
+
+    MEMBERSHIP_STATUS = "membership.status", _("Membership status")
+    MEMBERSHIP_ROLE = "membership.role", _("Role")
+    MEMBERSHIP_AREA = "membership.area", _("A member's area")
+    COMMUNITY_CREATE = "community.create", _("New circle")
+    SETTINGS_CHANGE = "settings.change", _("Circle settings")
+    AREA_CREATE = "area.create", _("New area")
+    LIMITS_SET = "limits.set", _("Limits")
+    TRANSFER_ON_BEHALF = "transfer.on_behalf", _("Payment on a member's behalf")
+    TRANSFER_REVERSE = "transfer.reverse", _("Reversal")
+    BATCH_ENTER = "batch.enter", _("Paper cheques")
+    REQUEST_ON_BEHALF = "request.on_behalf", _("Payment request on a member's behalf")
+    REQUEST_DECIDE = "request.decide", _("Answer to a payment request")
+    REQUEST_SETTINGS = "request_settings.set", _("Paying requests without an answer")
+    LISTING_CREATE = "listing.create", _("Listing placed for a member")
+    LISTING_UPDATE = "listing.update", _("Listing changed for a member")
+    LISTING_MODERATE = "listing.moderate", _("Listing status")
+    REPORT_HANDLE = "report.handle", _("Report handled")
+    EXCHANGE_MATCH = "exchange.match", _("Match by hand")
+    EXCHANGE_STEP = "exchange.step", _("Exchange decision")
+    EXCHANGE_SETTINGS = "exchange_settings.set", _("Payments approved first")
+    FLAG_STEP = "flag.step", _("Signal")
+    SIGNAL_SETTINGS = "signal_settings.set", _("Signal settings")
+    ANALYSIS_REQUEST = "analysis.request", _("Analysis started")
+    ADMIN_ADD = "admin.add", _("Added in the admin")
+    ADMIN_CHANGE = "admin.change", _("Changed in the admin")
+    ADMIN_DELETE = "admin.delete", _("Deleted in the admin")
+
+
+class AuditEntry(models.Model):
+    """One action taken with a coordinator's or site administrator's authority:
+    who, in which role, what, on what, and why. Append-only: on PostgreSQL and
+    SQLite the database refuses UPDATE, DELETE and TRUNCATE (migration
+    ``0004_audit_log``), and the admin only shows it.
+
+    No personal data is copied in. The member concerned is referenced by
+    ``membership`` (and other members by membership id in ``details``), and the
+    log shows their name as it is now: after erasure, their pseudonym. Only the
+    coordinator's own ``reason`` is kept as typed. Amounts in ``details`` are
+    integers in the community's minor unit.
+    """
+
+    # Null for a site-wide action in the admin that belongs to no community.
+    # PROTECT throughout: communities, people and memberships are never deleted
+    # (a person is pseudonymised), and the log must outlive nothing it names.
+    community = models.ForeignKey(
+        Community,
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField(_("as"), max_length=20, choices=AuditRole.choices)
+    action = models.CharField(_("action"), max_length=40, choices=AuditAction.choices)
+    # The member the action concerns, when there is one.
+    membership = models.ForeignKey(
+        Membership,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # What was acted on, as "app_label.model" and its id (it may live in any app).
+    subject_type = models.CharField(_("subject type"), max_length=100, blank=True)
+    subject_id = models.BigIntegerField(_("subject id"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["community", "-created_at"], name="accounts_audit_community"),
+            # For "is this in the log already" (``audit_record(once=True)``).
+            models.Index(fields=["subject_type", "subject_id"], name="accounts_audit_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} #{self.pk}"

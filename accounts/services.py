@@ -11,17 +11,20 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from accounts import notifications
+from accounts import notifications, selectors
 from accounts.models import (
     MEMBER_STATUSES,
     ApiToken,
     Area,
+    AuditAction,
+    AuditEntry,
+    AuditRole,
     Community,
     Membership,
     MembershipEvent,
@@ -148,6 +151,7 @@ def community_create(
     try:
         with transaction.atomic():
             community = Community.objects.create(**values)
+            membership = None
             if first_coordinator is not None:
                 now = timezone.now()
                 membership = Membership.objects.create(
@@ -168,6 +172,13 @@ def community_create(
                     to_value=Status.ACTIVE,
                     reason=str(_("First coordinator of the new community.")),
                 )
+            audit_record(
+                actor=actor,
+                community=community,
+                action=AuditAction.COMMUNITY_CREATE,
+                subject=community,
+                member=membership,
+            )
     except IntegrityError as exc:
         # Two administrators chose the same slug at the same moment.
         raise InvalidInput(
@@ -189,9 +200,22 @@ def community_update(*, actor: User, community: Community, **changes) -> Communi
     _community_validate(values)
     with transaction.atomic():
         locked = Community.objects.select_for_update().get(pk=community.pk)
+        changed = {
+            field: [getattr(locked, field), value]
+            for field, value in values.items()
+            if getattr(locked, field) != value
+        }
         for field, value in values.items():
             setattr(locked, field, value)
         locked.save(update_fields=list(values))
+        if changed:
+            audit_record(
+                actor=actor,
+                community=locked,
+                action=AuditAction.SETTINGS_CHANGE,
+                subject=locked,
+                details={"changes": changed},
+            )
     return locked
 
 
@@ -205,7 +229,15 @@ def area_create(*, actor: User, community: Community, name: str) -> Area:
         raise InvalidInput(_("This community already has an area with that name."), field="name")
     try:
         with transaction.atomic():
-            return Area.objects.create(community=community, name=name)
+            area = Area.objects.create(community=community, name=name)
+            audit_record(
+                actor=actor,
+                community=community,
+                action=AuditAction.AREA_CREATE,
+                subject=area,
+                details={"area": area.pk},
+            )
+            return area
     except IntegrityError as exc:
         raise InvalidInput(
             _("This community already has an area with that name."), field="name"
@@ -213,11 +245,8 @@ def area_create(*, actor: User, community: Community, name: str) -> Area:
 
 
 def _is_coordinator(*, user: User, community: Community) -> bool:
-    if user.is_superuser:
-        return True
-    return Membership.objects.filter(
-        user=user, community=community, role=Role.COORDINATOR, status=Status.ACTIVE
-    ).exists()
+    """A coordinator's powers need the role and two-factor authentication."""
+    return selectors.user_is_coordinator(user=user, community=community)
 
 
 def _require_coordinator(*, actor: User, community: Community) -> None:
@@ -373,6 +402,16 @@ def membership_status_change(
             to_value=to_status,
             reason=reason,
         )
+        if actor_kind == Actor.COORDINATOR:
+            audit_record(
+                actor=actor,
+                community=locked.community,
+                action=AuditAction.MEMBERSHIP_STATUS,
+                subject=locked,
+                member=locked,
+                details={"from": from_status, "to": to_status},
+                reason=reason,
+            )
         if actor_kind != Actor.SELF:
             notifications.membership_event_notify(event=event)
     return locked
@@ -425,6 +464,15 @@ def membership_role_change(
             kind=MembershipEventKind.ROLE,
             from_value=from_role,
             to_value=to_role,
+            reason=reason,
+        )
+        audit_record(
+            actor=actor,
+            community=locked.community,
+            action=AuditAction.MEMBERSHIP_ROLE,
+            subject=locked,
+            member=locked,
+            details={"from": from_role, "to": to_role},
             reason=reason,
         )
         if actor.pk != locked.user_id:
@@ -503,6 +551,7 @@ def membership_area_change(*, actor: User, membership: Membership, area: Area | 
         if locked.area_id == (area.pk if area else None):
             return locked
         from_value = locked.area.name if locked.area else ""
+        from_area_id = locked.area_id
         locked.area = area
         locked.save(update_fields=["area"])
         _record_event(
@@ -513,6 +562,15 @@ def membership_area_change(*, actor: User, membership: Membership, area: Area | 
             to_value=area.name if area else "",
             reason="",
         )
+        if actor_kind == Actor.COORDINATOR:
+            audit_record(
+                actor=actor,
+                community=membership.community,
+                action=AuditAction.MEMBERSHIP_AREA,
+                subject=locked,
+                member=locked,
+                details={"from": from_area_id, "to": locked.area_id},
+            )
     return locked
 
 
@@ -579,3 +637,58 @@ def api_token_mark_used(*, token: ApiToken) -> None:
     )
     if updated:
         token.last_used_at = now
+
+
+def audit_record(
+    *,
+    actor: User,
+    community: Community | None,
+    action: str,
+    subject: models.Model | None = None,
+    member: Membership | None = None,
+    details: dict | None = None,
+    reason: str = "",
+    once: bool = False,
+) -> AuditEntry | None:
+    """Write one row of the audit log: ``actor`` did ``action`` in ``community``.
+
+    Call it inside the transaction of the action it records, after the action's
+    own writes, so that a refused or rolled-back action leaves no row. The role
+    is the actor's own: coordinator when they hold that role in ``community``,
+    otherwise site administrator (the services call this only for actions that
+    needed one of the two); the admin's actions are always the administrator's.
+    ``subject`` is what was acted on, ``member`` the member it concerns.
+    ``details`` holds codes, ids and integer amounts, never a person's name or
+    text a member wrote; ``reason`` is the coordinator's own.
+    With ``once``, nothing is written when this action on this subject is in the
+    log already (an idempotent request sent again); it then returns None.
+    """
+    if action not in AuditAction.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    subject_type = subject._meta.label_lower if subject is not None else ""
+    subject_id = subject.pk if subject is not None else None
+    if once and subject is not None:
+        already = AuditEntry.objects.filter(
+            action=action, subject_type=subject_type, subject_id=subject_id
+        )
+        if already.exists():
+            return None
+    # In the admin a person acts as the site's administrator, whatever else they are.
+    holds_role = (
+        community is not None
+        and not action.startswith("admin.")
+        and Membership.objects.filter(
+            user=actor, community=community, role=Role.COORDINATOR, status=Status.ACTIVE
+        ).exists()
+    )
+    return AuditEntry.objects.create(
+        community=community,
+        actor=actor,
+        actor_role=AuditRole.COORDINATOR if holds_role else AuditRole.ADMINISTRATOR,
+        action=action,
+        membership=member,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        details=details or {},
+        reason=(reason or "").strip(),
+    )

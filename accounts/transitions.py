@@ -24,16 +24,19 @@ STATUS_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     # Admission: by a coordinator, or by the system when the circle admits everyone.
     (S.APPLIED, S.ACTIVE): frozenset({Actor.COORDINATOR, Actor.SYSTEM}),
     (S.APPLIED, S.DECLINED): frozenset({Actor.COORDINATOR}),
-    # The applicant changed their mind.
-    (S.APPLIED, S.LEFT): frozenset({Actor.SELF}),
+    # The applicant changed their mind (the system: they had their data erased).
+    (S.APPLIED, S.LEFT): frozenset({Actor.SELF, Actor.SYSTEM}),
     # Leaving is a period: the member can still trade towards zero, then a
     # coordinator closes the membership once the balance is settled.
     (S.ACTIVE, S.LEAVING): frozenset({Actor.SELF, Actor.COORDINATOR}),
     (S.LEAVING, S.ACTIVE): frozenset({Actor.SELF, Actor.COORDINATOR}),
-    (S.LEAVING, S.LEFT): frozenset({Actor.COORDINATOR}),
+    (S.LEAVING, S.LEFT): frozenset({Actor.COORDINATOR, Actor.SYSTEM}),
     (S.ACTIVE, S.SUSPENDED): frozenset({Actor.COORDINATOR}),
     (S.SUSPENDED, S.ACTIVE): frozenset({Actor.COORDINATOR}),
-    (S.SUSPENDED, S.LEFT): frozenset({Actor.COORDINATOR}),
+    (S.SUSPENDED, S.LEFT): frozenset({Actor.COORDINATOR, Actor.SYSTEM}),
+    # A member who has their data erased (privacy.services.member_erase): the
+    # system closes the membership once the balance is settled to zero.
+    (S.ACTIVE, S.LEFT): frozenset({Actor.SYSTEM}),
     # Coming back always goes through a new application, never straight to active.
     (S.LEFT, S.APPLIED): frozenset({Actor.SELF}),
     (S.DECLINED, S.APPLIED): frozenset({Actor.SELF}),

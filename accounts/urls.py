@@ -17,5 +17,6 @@ urlpatterns = [
     path("c/<slug:slug>/members/<int:membership_id>/", views.member_detail, name="member_detail"),
     path("c/<slug:slug>/applications/", views.applications, name="applications"),
     path("c/<slug:slug>/settings/", views.community_settings, name="community_settings"),
+    path("c/<slug:slug>/audit/", views.audit_log, name="audit_log"),
     path("municipality/", views.observer_overview, name="observer_overview"),
 ]

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
@@ -27,8 +28,9 @@ from accounts.forms import (
     MembershipStatusForm,
     SelfStatusForm,
 )
-from accounts.models import NotificationChannel, Role, Status
+from accounts.models import AuditAction, NotificationChannel, Role, Status
 from accounts.notifications import (
+    COORDINATOR_KINDS,
     notification_channel,
     notification_kinds_for,
     notification_preference_set,
@@ -306,10 +308,40 @@ def community_settings(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
+    """What coordinators and site administrators did in the community, newest
+    first, for its coordinators: filtered by action and by person, 50 a page."""
+    community = selectors.community_for_coordinator_get(user=request.user, slug=slug)
+    action = request.GET.get("action", "")
+    if action not in AuditAction.values:
+        action = ""
+    actors = list(selectors.audit_actors(community=community))
+    actor = next((a for a in actors if str(a.pk) == request.GET.get("actor", "")), None)
+    entries = selectors.audit_entries(community=community, action=action or None, actor=actor)
+    page = Paginator(entries, selectors.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = {"action": action, "actor": actor.pk if actor else ""}
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {
+            "community": community,
+            "page": page,
+            "lines": selectors.audit_lines(community=community, entries=page.object_list),
+            "actions": AuditAction.choices,
+            "action": action,
+            "actors": actors,
+            "actor": actor,
+            "filter_query": urlencode({k: v for k, v in filters.items() if v}),
+        },
+    )
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def community_create(request: HttpRequest) -> HttpResponse:
     if not request.user.is_superuser:
         raise PermissionDenied(_("Only an administrator of this site can start a new community."))
+    selectors.two_factor_check(user=request.user)
     form = CommunityCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         values = form.service_values()
@@ -330,8 +362,9 @@ def community_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def observer_overview(request: HttpRequest) -> HttpResponse:
-    if not (request.user.is_municipality_observer or request.user.is_superuser):
-        raise PermissionDenied(_("This overview is for the municipality's observers."))
+    selectors.observer_check(
+        user=request.user, message=_("This overview is for the municipality's observers.")
+    )
     return render(
         request,
         "accounts/observer_overview.html",
@@ -365,7 +398,9 @@ def notifications(request: HttpRequest) -> HttpResponse:
             )
         messages.success(request, _("Your choices are saved."))
         return redirect("accounts:notifications")
-    page = Paginator(selectors.notifications_of(user=request.user), 30).get_page(
+    # A coordinator's notices wait for the role's two-factor authentication.
+    hidden = set() if selectors.user_has_two_factor(user=request.user) else COORDINATOR_KINDS
+    page = Paginator(selectors.notifications_of(user=request.user, hide_kinds=hidden), 30).get_page(
         request.GET.get("page")
     )
     unread = {n.pk for n in page.object_list if n.read_at is None}

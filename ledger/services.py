@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from psycopg import Cursor as ServerCursor
 from psycopg.types.numeric import Int8
 
-from accounts.models import Community, Membership, Status, User
+from accounts.models import AuditAction, Community, Membership, Status, User
 from accounts.notifications import email_queue
 from accounts.selectors import user_is_coordinator
+from accounts.services import audit_record
 from accounts.units import amount_format
 from ledger.locking import accounts_lock, atomic_with_retry
 from ledger.models import (
@@ -140,6 +141,12 @@ def account_label(account: Account) -> str:
     return _("the community account")
 
 
+def _audit_party(account: Account) -> int | str:
+    """An account as the audit log names it: the holder's membership id, or the
+    kind of a system account ("pot", "community"). Never a name."""
+    return account.membership_id if account.membership_id is not None else account.kind
+
+
 def account_limits_set(
     *, actor: User, account: Account, floor: int | None, ceiling: int | None, reason: str
 ) -> Account:
@@ -173,6 +180,19 @@ def account_limits_set(
             new_floor=floor,
             old_ceiling=locked.ceiling,
             new_ceiling=ceiling,
+            reason=reason,
+        )
+        audit_record(
+            actor=actor,
+            community=locked.community,
+            action=AuditAction.LIMITS_SET,
+            subject=locked,
+            member=locked.membership,
+            details={
+                "account": _audit_party(locked),
+                "floor": [locked.floor, floor],
+                "ceiling": [locked.ceiling, ceiling],
+            },
             reason=reason,
         )
         Account.objects.filter(pk=locked.pk).update(floor=floor, ceiling=ceiling)
@@ -421,6 +441,10 @@ def transfer_create(
     _pair_check(actor=actor, community=community, kind=kind, payer=payer, payee=payee)
     if kind == TransferKind.COORDINATOR_ENTRY and not (memo or reason):
         raise InvalidInput(_("Say what the exchange was for."), field="memo")
+    # Recorded by someone else than the payer (a coordinator: _pair_check) goes in
+    # the audit log. A member's own payment needs no query for it and stays one
+    # statement; payer.membership is loaded by _pair_check already.
+    on_behalf = payer.membership_id is None or payer.membership.user_id != actor.pk
     fingerprint = _fingerprint(
         kind=kind,
         payer=payer.pk,
@@ -432,7 +456,7 @@ def transfer_create(
     )
 
     def work() -> Transfer:
-        return _transfer_write(
+        transfer = _transfer_write(
             community=community,
             kind=kind,
             payer=payer,
@@ -444,13 +468,30 @@ def transfer_create(
             key=key,
             fingerprint=fingerprint,
         )
+        if on_behalf:
+            audit_record(
+                actor=actor,
+                community=community,
+                action=AuditAction.TRANSFER_ON_BEHALF,
+                subject=transfer,
+                member=payer.membership or payee.membership,
+                details={
+                    "kind": kind,
+                    "payer": _audit_party(payer),
+                    "payee": _audit_party(payee),
+                    "amount": amount,
+                },
+                reason=reason,
+                once=True,  # a request sent again returns the first transfer
+            )
+        return transfer
 
     return _with_key_race_handled(
         work,
         community=community,
         key=key,
         fingerprint=fingerprint,
-        single_statement=connection.vendor == "postgresql",
+        single_statement=connection.vendor == "postgresql" and not on_behalf,
     )
 
 
@@ -722,6 +763,14 @@ def transfer_batch_create(
                 movements={line.payer.pk: -line.amount, line.payee.pk: line.amount},
                 locked=locked,
             )
+        audit_record(
+            actor=actor,
+            community=community,
+            action=AuditAction.BATCH_ENTER,
+            subject=batch,
+            details={"cheques": len(lines), "total": declared_total},
+            reason=note,
+        )
         return batch
 
     try:
@@ -733,6 +782,46 @@ def transfer_batch_create(
         if replayed is None:
             raise
         return replayed.batch
+
+
+def account_settle_on_leaving(
+    *, actor: User | None, account: Account, into: str, key: str, reason: str
+) -> Transfer | None:
+    """Bring a leaving member's account to zero with one transfer to or from the
+    community's system account of kind ``into`` (the pot or the community account).
+
+    The member's own request to leave (or the retention rule) is the authority
+    here, where moving credit out of a system account otherwise needs a
+    coordinator. Moving towards zero is always within the member's limits; the
+    system account's own limits may refuse (a pot with too little in it), and
+    then PaymentRefused says why and nothing changes. Runs inside the caller's
+    transaction. ``key`` is derived by the caller and contains a colon, which no
+    client's key can (``_key_check``). None when the balance is already zero.
+    """
+    if into not in (AccountKind.POT, AccountKind.COMMUNITY):
+        raise InvalidInput(_("Choose where the balance goes."), field="into")
+    if ":" not in key:
+        raise InvalidInput(_("A settlement needs a key of its own."), field="key")
+    community = account.community
+    system = system_account_open(community=community, kind=into)
+    locked = accounts_lock([account.pk, system.pk])
+    member, other = locked[account.pk], locked[system.pk]
+    if member.balance == 0:
+        return None
+    payer, payee = (member, other) if member.balance > 0 else (other, member)
+    amount = abs(member.balance)
+    return _transfer_write(
+        community=community,
+        kind=transfer_kind_for_accounts(payer=payer, payee=payee),
+        payer=payer,
+        payee=payee,
+        amount=amount,
+        memo="",
+        reason=reason,
+        actor=actor,
+        key=key,
+        fingerprint=_fingerprint(into=into, payer=payer.pk, payee=payee.pk, amount=amount),
+    )
 
 
 def transfer_reverse(
@@ -778,6 +867,22 @@ def transfer_reverse(
             reverses=transfer,
         )
         _journal(transfer=reversal, movements=movements, locked=locked)
+        payer = next(locked[account_id] for account_id, amount in original if amount < 0)
+        payee = next(locked[account_id] for account_id, amount in original if amount > 0)
+        audit_record(
+            actor=actor,
+            community=community,
+            action=AuditAction.TRANSFER_REVERSE,
+            subject=reversal,
+            member=payer.membership or payee.membership,
+            details={
+                "reverses": transfer.pk,
+                "payer": _audit_party(payer),
+                "payee": _audit_party(payee),
+                "amount": sum(amount for _account_id, amount in original if amount > 0),
+            },
+            reason=reason,
+        )
         _reversal_notify(reversal=reversal, accounts=list(locked.values()))
         return reversal
 
@@ -911,6 +1016,19 @@ def payment_request_create(
         PaymentRequestEvent.objects.create(
             request=request, actor=actor, from_status="", to_status=RequestStatus.PENDING
         )
+        if not is_payee:
+            audit_record(
+                actor=actor,
+                community=community,
+                action=AuditAction.REQUEST_ON_BEHALF,
+                subject=request,
+                member=payee.membership,
+                details={
+                    "payer": _audit_party(payer),
+                    "payee": _audit_party(payee),
+                    "amount": amount,
+                },
+            )
         if mode == AutoAccept.ALWAYS or (mode == AutoAccept.TRUSTED and payee.pk in trusted):
             try:
                 with transaction.atomic():
@@ -1006,7 +1124,25 @@ def payment_request_decide(
             .select_related("community", "payer__membership__user", "payee__membership__user")
             .get(pk=request.pk)
         )
+        from_status = locked.status
         stepped = _request_step(request=locked, actor=actor, to_status=to_status, note=note)
+        parties = (stepped.payer.membership.user_id, stepped.payee.membership.user_id)
+        if actor is not None and actor.pk not in parties:  # a coordinator, as the table allowed
+            audit_record(
+                actor=actor,
+                community=stepped.community,
+                action=AuditAction.REQUEST_DECIDE,
+                subject=stepped,
+                member=stepped.payer.membership,
+                details={
+                    "from": from_status,
+                    "to": to_status,
+                    "payer": _audit_party(stepped.payer),
+                    "payee": _audit_party(stepped.payee),
+                    "amount": stepped.amount,
+                },
+                reason=note,
+            )
         recipient = stepped.payer if to_status == RequestStatus.CANCELLED else stepped.payee
         _request_notify(request=stepped, template="request_decided", recipient=recipient)
         return stepped
@@ -1050,9 +1186,22 @@ def ledger_settings_set(*, actor: User, community: Community, auto_accept: str, 
         raise InvalidInput(_("Choose how requests are accepted."), field="auto_accept")
     if not isinstance(days, int) or not 1 <= days <= 365:
         raise InvalidInput(_("Choose between 1 and 365 days."), field="days")
-    row, _created = LedgerSettings.objects.update_or_create(
-        community=community, defaults={"auto_accept": auto_accept, "auto_accept_days": days}
-    )
+    with transaction.atomic():
+        before = ledger_settings_of(community=community)
+        row, _created = LedgerSettings.objects.update_or_create(
+            community=community, defaults={"auto_accept": auto_accept, "auto_accept_days": days}
+        )
+        if (before.auto_accept, before.auto_accept_days) != (auto_accept, days):
+            audit_record(
+                actor=actor,
+                community=community,
+                action=AuditAction.REQUEST_SETTINGS,
+                subject=row,
+                details={
+                    "auto_accept": [before.auto_accept, auto_accept],
+                    "days": [before.auto_accept_days, days],
+                },
+            )
     return row
 
 

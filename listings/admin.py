@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from accounts.admin import AuditedAdmin
 from listings.models import Category, Listing, ListingEvent, ListingReport
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("name_nl", "name_en", "community", "position", "is_active")
     list_filter = ("community", "is_active")
 
@@ -20,7 +21,7 @@ class ListingEventInline(admin.TabularInline):
 
 
 @admin.register(Listing)
-class ListingAdmin(admin.ModelAdmin):
+class ListingAdmin(AuditedAdmin, admin.ModelAdmin):
     """Read-only: listings change through the site, where every step is an event."""
 
     list_display = ("title", "kind", "status", "community", "owner", "expires_on")
@@ -42,8 +43,11 @@ class ListingAdmin(admin.ModelAdmin):
 
 
 @admin.register(ListingReport)
-class ListingReportAdmin(admin.ModelAdmin):
+class ListingReportAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("listing", "reporter", "created_at", "handled_at")
+
+    def audit_community(self, obj):
+        return obj.listing.community
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

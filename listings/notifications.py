@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import NotificationChannel, User
 from accounts.notifications import notification_kind_register, notify
-from accounts.selectors import coordinators_of
+from accounts.selectors import coordinators_acting
 from accounts.units import amount_format
 from listings.models import Exchange, ExchangeStatus, Listing, ListingReport, ListingStatus
 
@@ -64,10 +64,11 @@ def _moderation_link(community) -> str:
 
 
 def _coordinators(community, actor: User | None) -> list[User]:
-    """The community's active coordinators, but not the one who acted."""
+    """The community's active coordinators who can use their role (two-factor),
+    but not the one who acted."""
     return [
         user
-        for user in coordinators_of(community=community)
+        for user in coordinators_acting(community=community)
         if actor is None or user.pk != actor.pk
     ]
 

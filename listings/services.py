@@ -14,8 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Area, Community, Membership, Status, User
+from accounts.models import Area, AuditAction, Community, Membership, Status, User
 from accounts.selectors import user_is_coordinator
+from accounts.services import audit_record
 from ledger.models import MAX_AMOUNT, RequestStatus, TransferKind
 from ledger.services import (
     account_open,
@@ -220,6 +221,15 @@ def listing_create(
         ListingEvent.objects.create(
             listing=listing, actor=actor, from_status="", to_status=ListingStatus.ACTIVE
         )
+        if owner.user_id != actor.pk:
+            audit_record(
+                actor=actor,
+                community=community,
+                action=AuditAction.LISTING_CREATE,
+                subject=listing,
+                member=owner,
+                details={"kind": kind},
+            )
     return listing
 
 
@@ -273,6 +283,15 @@ def listing_update(
         locked.save()
         if old_photo and locked.photo.name != old_photo:
             photo_delete_after_commit(name=old_photo)
+        if listing.owner.user_id != actor.pk:
+            audit_record(
+                actor=actor,
+                community=listing.community,
+                action=AuditAction.LISTING_UPDATE,
+                subject=locked,
+                member=listing.owner,
+                details={"kind": locked.kind},
+            )
     return locked
 
 
@@ -352,6 +371,16 @@ def listing_status_change(
         ListingEvent.objects.create(
             listing=locked, actor=actor, from_status=from_status, to_status=to_status, note=note
         )
+        if ListingActor.COORDINATOR in kinds and as_coordinator:
+            audit_record(
+                actor=actor,
+                community=listing.community,
+                action=AuditAction.LISTING_MODERATE,
+                subject=locked,
+                member=listing.owner,
+                details={"from": from_status, "to": to_status},
+                reason=note,
+            )
         notifications.listing_step_notify(listing=locked, actor=actor, note=note)
     return locked
 
@@ -361,7 +390,7 @@ def listing_renew(*, actor: User, listing: Listing) -> Listing:
     one becomes active again, an active or paused one gets a later date."""
     if listing.status == ListingStatus.EXPIRED:
         return listing_status_change(actor=actor, listing=listing, to_status=ListingStatus.ACTIVE)
-    _actor_kinds(actor=actor, listing=listing)  # NotFound for outsiders
+    kinds = _actor_kinds(actor=actor, listing=listing)  # NotFound for outsiders
     with transaction.atomic():
         locked = Listing.objects.select_for_update().get(pk=listing.pk)
         if locked.status == ListingStatus.REMOVED:
@@ -369,6 +398,15 @@ def listing_renew(*, actor: User, listing: Listing) -> Listing:
         locked.expires_on = max(locked.expires_on, timezone.localdate() + LISTING_LIFETIME)
         locked.updated_at = timezone.now()
         locked.save(update_fields=["expires_on", "updated_at"])
+        if ListingActor.OWNER not in kinds:
+            audit_record(
+                actor=actor,
+                community=listing.community,
+                action=AuditAction.LISTING_MODERATE,
+                subject=locked,
+                member=listing.owner,
+                details={"from": locked.status, "to": locked.status},
+            )
     return locked
 
 
@@ -507,6 +545,18 @@ def exchange_match(
             description=description,
         )
         _exchange_event(exchange, actor=actor, role=ExchangeParty.COORDINATOR, from_status="")
+        audit_record(
+            actor=actor,
+            community=community,
+            action=AuditAction.EXCHANGE_MATCH,
+            subject=exchange,
+            member=receiver,
+            details={
+                "provider": provider.pk,
+                "receiver": receiver.pk,
+                "listing": listing.pk if listing is not None else None,
+            },
+        )
         notifications.exchange_new_notify(exchange=exchange, actor=actor)
     return exchange
 
@@ -619,6 +669,22 @@ def exchange_step(
         locked.updated_at = timezone.now()
         locked.save()
         _exchange_event(locked, actor=actor, role=role, from_status=from_status, note=note)
+        if role == ExchangeParty.COORDINATOR:
+            audit_record(
+                actor=actor,
+                community=locked.community,
+                action=AuditAction.EXCHANGE_STEP,
+                subject=locked,
+                member=locked.receiver,
+                details={
+                    "from": from_status,
+                    "to": to_status,
+                    "provider": locked.provider_id,
+                    "receiver": locked.receiver_id,
+                    "amount": locked.amount,
+                },
+                reason=note,
+            )
         if (
             to_status == ExchangeStatus.DONE
             and locked.payment_request.status == RequestStatus.ACCEPTED
@@ -836,10 +902,22 @@ def exchange_settings_set(
         rules, _created = ExchangeSettings.objects.select_for_update().get_or_create(
             community=community
         )
+        before = (rules.approval_above, rules.approval_first)
         rules.approval_above = approval_above
         rules.approval_first = approval_first
         rules.updated_at = timezone.now()
         rules.save()
+        if before != (approval_above, approval_first):
+            audit_record(
+                actor=actor,
+                community=community,
+                action=AuditAction.EXCHANGE_SETTINGS,
+                subject=rules,
+                details={
+                    "approval_above": [before[0], approval_above],
+                    "approval_first": [before[1], approval_first],
+                },
+            )
     return rules
 
 
@@ -854,4 +932,12 @@ def listing_report_handle(*, actor: User, report: ListingReport) -> ListingRepor
             locked.handled_at = timezone.now()
             locked.handled_by = actor
             locked.save(update_fields=["handled_at", "handled_by"])
+            audit_record(
+                actor=actor,
+                community=report.listing.community,
+                action=AuditAction.REPORT_HANDLE,
+                subject=locked,
+                member=report.listing.owner,
+                details={"listing": report.listing_id},
+            )
     return locked

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Community, User
-from accounts.selectors import coordinators_of
+from accounts.selectors import coordinators_acting
 from reciprocity.flags import THRESHOLD_SPECS, thresholds_of, window_days_of
 from reciprocity.models import FlagKind, FlagStatus
 
@@ -45,7 +45,7 @@ class FlagStepForm(forms.Form):
 
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = coordinators_of(community=community)
+        self.fields["assignee"].queryset = coordinators_acting(community=community)
 
 
 def _shown(key: str, value: float) -> Decimal | int:

@@ -22,8 +22,10 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
-from accounts.models import Community, Membership, Status, User
+from accounts.models import AuditAction, Community, Membership, Status, User
 from accounts.selectors import user_is_coordinator
+from accounts.services import audit_record
+from jobs.services import enqueue
 from listings.models import Exchange, Listing, ListingKind, ListingStatus
 from reciprocity.edges import CommunityLedger, community_ledger_read
 from reciprocity.engine import ReciprocityResult, reciprocity_analyse
@@ -858,6 +860,9 @@ def analysis_request(*, actor: User, community: Community) -> AnalysisRun:
         if running is not None:
             return running
         run = AnalysisRun.objects.create(community=community, requested_by=actor)
+        audit_record(
+            actor=actor, community=community, action=AuditAction.ANALYSIS_REQUEST, subject=run
+        )
         transaction.on_commit(lambda: _run_enqueue(run))
     return run
 
@@ -865,7 +870,7 @@ def analysis_request(*, actor: User, community: Community) -> AnalysisRun:
 def _run_enqueue(run: AnalysisRun) -> None:
     from reciprocity.tasks import reciprocity_analyse_community
 
-    reciprocity_analyse_community.delay(run.community_id, run.pk)
+    enqueue(reciprocity_analyse_community, run.community_id, run.pk)
 
 
 def analysis_runs_nightly() -> list[AnalysisRun]:
@@ -1042,6 +1047,25 @@ def flag_step(
             to_status=to_status,
             note=note or outcome,
         )
+        if role == FlagActor.COORDINATOR:
+            # The note and the outcome are about the member: they stay on the
+            # flag's own events, which erasure can reach, and out of the log.
+            audit_record(
+                actor=actor,
+                community=locked.community,
+                action=AuditAction.FLAG_STEP,
+                subject=locked,
+                member=locked.membership,
+                details={
+                    "kind": locked.kind,
+                    "from": from_status,
+                    "to": to_status,
+                    "assignee": locked.assigned_to_id if to_status == FlagStatus.ASSIGNED else None,
+                    "snoozed_until": (
+                        snoozed_until.isoformat() if to_status == FlagStatus.SNOOZED else None
+                    ),
+                },
+            )
     return locked
 
 
@@ -1089,8 +1113,20 @@ def reciprocity_settings_set(
         row, _created = ReciprocitySettings.objects.select_for_update().get_or_create(
             community=community
         )
+        before = (row.window_days, row.thresholds)
         row.window_days = window_days
         row.thresholds = chosen
         row.updated_at = timezone.now()
         row.save()
+        if before != (window_days, chosen):
+            audit_record(
+                actor=actor,
+                community=community,
+                action=AuditAction.SIGNAL_SETTINGS,
+                subject=row,
+                details={
+                    "window_days": [before[0], window_days],
+                    "thresholds": [before[1], chosen],
+                },
+            )
     return row

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -313,8 +312,9 @@ def _cell_texts(row: selectors.FiguresRow, community, *, for_csv: bool) -> list[
 
 
 def _require_observer(request: HttpRequest) -> None:
-    if not (request.user.is_municipality_observer or request.user.is_superuser):
-        raise PermissionDenied(_("These figures are for the municipality's observers."))
+    accounts_selectors.observer_check(
+        user=request.user, message=_("These figures are for the municipality's observers.")
+    )
 
 
 @login_required

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors as account_selectors
-from accounts.selectors import coordinators_of
+from accounts.selectors import coordinators_acting
 from reciprocity import services
 from reciprocity.flag_forms import FlagFilterForm, FlagStepForm, ReciprocitySettingsForm
 from reciprocity.flags import (
@@ -112,7 +112,7 @@ def _detail(request: HttpRequest, community, flag: Flag, *, error: str = "", sta
             "numbers": flag_numbers_display(community=community, numbers=flag.numbers),
             "events": flag.events.select_related("actor"),
             "actions": _actions(flag),
-            "coordinators": coordinators_of(community=community),
+            "coordinators": coordinators_acting(community=community),
             "tomorrow": timezone.localdate() + timedelta(days=1),
             "error": error,
             "posted": request.POST if error else {},

@@ -44,6 +44,17 @@ class NotAllowed(DomainError):
     code = "not_allowed"
 
 
+class TwoFactorRequired(NotAllowed):
+    """The actor holds the role, but has not set up two-factor authentication yet.
+
+    Coordinators, municipality observers and site administrators use their role
+    only with an authenticator app; pages answer with a page that explains how
+    to set it up, the API with a 403 and this code.
+    """
+
+    code = "two_factor_required"
+
+
 class TransitionNotAllowed(DomainError):
     """The object's current state does not allow the requested step."""
 

@@ -1,7 +1,8 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.shortcuts import render
 
-from ruilkring.errors import NotAllowed, NotFound
+from ruilkring.errors import NotAllowed, NotFound, TwoFactorRequired
 
 
 class DomainErrorMiddleware:
@@ -21,6 +22,13 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception):
         if isinstance(exception, NotFound):
             raise Http404(str(exception)) from exception
+        if isinstance(exception, TwoFactorRequired):
+            return render(
+                request,
+                "accounts/two_factor_required.html",
+                {"message": str(exception), "two_factor_page": True},
+                status=403,
+            )
         if isinstance(exception, NotAllowed):
             raise PermissionDenied(str(exception)) from exception
         return None

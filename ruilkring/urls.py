@@ -4,7 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as accounts_views
+from ruilkring import admin_access
 from ruilkring.health import healthz
+
+admin_access.install()
 
 # The API documentation under the site's Content-Security-Policy (settings.base):
 # the split view serves Swagger UI's start-up script as a file of its own
@@ -33,6 +36,7 @@ urlpatterns = [
     path("", include("ledger.urls")),
     path("", include("listings.urls")),
     path("", include("reciprocity.urls")),
+    path("", include("privacy.urls")),
 ]
 
 # A missing page is the 404 page; a missing API address is a problem+json (api_errors).

@@ -16,8 +16,9 @@ from tests.settings_values import production_settings, settings_module
 
 pytestmark = pytest.mark.django_db
 
-# Pages anyone can open, the admin's among them: none may need an inline script or style.
-PUBLIC_PAGES = ["/", "/account/login/", "/account/signup/", "/accessibility/", "/admin/login/"]
+# Pages anyone can open: none may need an inline script or style. (The admin has
+# no sign-in page of its own: it sends people to /account/login/.)
+PUBLIC_PAGES = ["/", "/account/login/", "/account/signup/", "/accessibility/"]
 # Script types a browser does not run, which a policy therefore does not block.
 DATA_SCRIPT_TYPES = {"application/json", "application/ld+json"}
 
@@ -197,3 +198,11 @@ def test_production_rate_limits_count_the_visitor_behind_the_proxy_not_the_proxy
         ]
         == 0
     )
+
+
+def test_production_requires_two_step_sign_in_for_the_roles(monkeypatch):
+    production = production_settings(monkeypatch, RUILKRING_TWO_FACTOR_REQUIRED="false")
+    # Not a setting a deployment can switch off.
+    assert production["RUILKRING_TWO_FACTOR_REQUIRED"] is True
+    assert "allauth.mfa" in production["INSTALLED_APPS"]
+    assert production["MFA_SUPPORTED_TYPES"] == ["totp", "recovery_codes"]

@@ -40,6 +40,10 @@ PUBLIC = {
     "login",
     "logout",
     "set_language",
+    # The privacy statement, and the page that confirms an erasure to someone
+    # who has just been signed out by it.
+    "statement",
+    "erased",
     # The API's description and its documentation page (no data in them).
     "api_schema",
     "api_docs",

@@ -41,10 +41,13 @@ INSTALLED_APPS = [
     "csp",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "jobs",
     "accounts",
     "ledger",
     "listings",
     "reciprocity",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +150,18 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = env("DJANGO_EMAIL_SUBJECT_PREFIX", default="[Ruilkring] ")
 LOGIN_URL = "account_login"
+
+# Two-factor authentication (django-allauth's mfa): an authenticator app (TOTP)
+# with recovery codes. Coordinators, municipality observers and site
+# administrators must set it up before they can use those roles
+# (accounts.selectors.user_has_two_factor).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Also accept the code of the 30 seconds before and after: a phone's clock that
+# runs a little off, or a code typed as it changes, still signs in.
+MFA_TOTP_TOLERANCE = 1
+# The name the authenticator app shows next to the code: the site's name.
+MFA_TOTP_ISSUER = env("DJANGO_SITE_NAME", default="Ruilkring")
+RUILKRING_TWO_FACTOR_REQUIRED = True
 LOGIN_REDIRECT_URL = "accounts:my_communities"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 
@@ -181,17 +196,31 @@ MEDIA_URL = "media/"
 # re-encoded and much smaller (listings.photos).
 RUILKRING_PHOTO_MAX_BYTES = env.int("DJANGO_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
 
-# Cache and rate limits: Redis when configured, local memory otherwise.
+# Cache and rate limits: Redis when configured, local memory otherwise. The
+# Redis cache fails soft (ruilkring.cache): while Redis is away every read is a
+# miss, every write is skipped and django-allauth's rate limits are open, so the
+# site keeps working. Short socket timeouts keep a hanging Redis from holding up
+# a request.
 REDIS_URL = env("DJANGO_REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
+
+
+def redis_caches(url: str) -> dict:
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "BACKEND": "ruilkring.cache.FailSoftRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+
+
+if REDIS_URL:
+    CACHES = redis_caches(REDIS_URL)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in the database, never in the cache: a Redis outage must not
+# sign everyone out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Background jobs. With CELERY_BROKER_URL set, a real broker (Redis) carries
 # the jobs to `celery worker` and `celery beat`. Without it, an embedded
@@ -199,6 +228,24 @@ else:
 # worker and scheduler with nothing to install.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_BROKER_IS_EMBEDDED = not CELERY_BROKER_URL
+# A Redis broker that is away or hangs must not hold up a page that queues a
+# job: connecting and every socket read give up within seconds, and a publish
+# is retried once. A job that still cannot be sent waits in the database until
+# the broker is back (jobs.services). The socket timeout stays above the
+# worker's one-second BRPOP.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "max_retries": 1,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 if CELERY_BROKER_IS_EMBEDDED:
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_URL = "filesystem://localhost/"
@@ -233,10 +280,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.notifications_digest",
         "schedule": crontab(day_of_week="monday", hour=8, minute=0),
     },
+    # Jobs that could not reach the broker when they were queued (jobs.services).
+    "jobs-pending-flush": {
+        "task": "jobs.tasks.pending_jobs_flush",
+        "schedule": 60,
+    },
     # One job per community, spread over the workers; before anyone is up.
     "reciprocity-nightly": {
         "task": "reciprocity.tasks.reciprocity_nightly",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Retention: expired data exports, old notifications, application notes, and
+    # people who left long ago (privacy.services.retention_apply).
+    "privacy-retention": {
+        "task": "privacy.tasks.privacy_retention",
+        "schedule": crontab(hour=4, minute=30),
     },
 }
 
@@ -333,6 +391,31 @@ RUILKRING_ACCESSIBILITY_STATEMENT_TEXT = {
     "nl": env.str("DJANGO_ACCESSIBILITY_STATEMENT_TEXT_NL", default="", multiline=True),
     "en": env.str("DJANGO_ACCESSIBILITY_STATEMENT_TEXT_EN", default="", multiline=True),
 }
+# Privacy (AVG/GDPR). The privacy statement at /privacy/ names who is responsible
+# for the personal data on this site (the controller) and how to reach them
+# (privacy.statement), and shows the retention periods below, which the daily
+# job "privacy-retention" applies (privacy.services.retention_apply).
+#
+# The controller, for example "gemeente Utrecht". Defaults to the site name when
+# the instance sets one; without either, the page says "the organisation that
+# hosts this site".
+RUILKRING_PRIVACY_ORGANISATION = env(
+    "DJANGO_PRIVACY_ORGANISATION", default=env("DJANGO_SITE_NAME", default="")
+)
+# Where people send questions and requests about their data: an e-mail address
+# or an http(s) address (a form). Empty: the page tells them to ask their coordinator.
+RUILKRING_PRIVACY_CONTACT = env("DJANGO_PRIVACY_CONTACT", default="")
+# Days a member's data export can be downloaded; then its file is deleted.
+RUILKRING_RETENTION_EXPORT_DAYS = env.int("DJANGO_RETENTION_EXPORT_DAYS", default=7)
+# Days a notification stays in a person's inbox on the site.
+RUILKRING_RETENTION_NOTIFICATIONS_DAYS = env.int("DJANGO_RETENTION_NOTIFICATIONS_DAYS", default=365)
+# Days after an application was declined, or a membership ended, before the note
+# sent with the application is emptied.
+RUILKRING_RETENTION_APPLICATION_DAYS = env.int("DJANGO_RETENTION_APPLICATION_DAYS", default=180)
+# Days after which someone who left every circle, and has not signed in since,
+# is erased like a member who asks for it: the profile is pseudonymised and
+# what they wrote is scrubbed. The ledger keeps every transfer.
+RUILKRING_RETENTION_LEFT_MEMBER_DAYS = env.int("DJANGO_RETENTION_LEFT_MEMBER_DAYS", default=730)
 # The name the instance shows in the header, for example the municipality's.
 RUILKRING_SITE_NAME = env("DJANGO_SITE_NAME", default="Ruilkring")
 # The site's address, for links in mail (for example https://ruilkring.example.nl).

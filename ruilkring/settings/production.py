@@ -7,7 +7,13 @@ them fails loudly instead of running with a development default.
 
 from ruilkring.settings.base import *  # noqa: F403
 from ruilkring.settings.base import LOGGING as _base_logging
-from ruilkring.settings.base import env, log_format, postgres_options
+from ruilkring.settings.base import (
+    REDIS_BROKER_TRANSPORT_OPTIONS,
+    env,
+    log_format,
+    postgres_options,
+    redis_caches,
+)
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = False
@@ -18,14 +24,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 postgres_options(DATABASES["default"])
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_BROKER_IS_EMBEDDED = False
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 REDIS_URL = env("DJANGO_REDIS_URL")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-    }
-}
+# Fails soft while Redis is away (ruilkring.cache); sessions stay in the database.
+CACHES = redis_caches(REDIS_URL)
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 # Structured logs: one JSON object per line (settings.base explains the formats).
 # A copy with its own console handler: base's dict stays as it is.

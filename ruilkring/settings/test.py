@@ -23,3 +23,8 @@ RUILKRING_REQUIRE_POSTGRES = env.bool("RUILKRING_REQUIRE_POSTGRES", default=Fals
 # Serve static files from the app folders; the tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Coordinators, observers and administrators need two-factor authentication
+# everywhere else. Most tests exercise what those roles may do, not how they
+# signed in, so the requirement is off here; the tests of the requirement, the
+# authorization matrix and the browser journeys switch it on.
+RUILKRING_TWO_FACTOR_REQUIRED = False

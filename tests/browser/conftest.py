@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import pytest
 from django.core import mail
 from django.db import connections
+from django.urls import reverse
 from django.utils.module_loading import import_string
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from accounts.demo import DEMO_PASSWORD
+from accounts.demo import DEMO_PASSWORD, demo_totp_code
 from tests.browser.auditing import (
     AXE_SCRIPT,
     SCREENSHOTS,
@@ -28,7 +29,7 @@ from tests.browser.auditing import (
     csp_violations_collect,
     language_cookie,
 )
-from tests.browser.driving import Keyboard, Pointer
+from tests.browser.driving import Keyboard, Pointer, nl
 
 CHROMIUM = os.environ.get("RUILKRING_CHROMIUM", "/usr/bin/chromium")
 
@@ -92,6 +93,7 @@ class Site:
 def site(live_server, transactional_db, settings) -> Site:
     """The demo circles on a live server, as `make run` shows them."""
     settings.LANGUAGE_CODE = "nl"
+    settings.RUILKRING_TWO_FACTOR_REQUIRED = True
     logins: dict[str, str] = {}
     for seeder in settings.RUILKRING_DEMO_SEEDERS:
         logins.update(import_string(seeder)())
@@ -121,6 +123,13 @@ class Visit:
         self.driver.fill(form.get_by_label("Wachtwoord", exact=True), password)
         self.driver.activate(form.get_by_role("button", name="Aanmelden"))
         self.page.wait_for_load_state("load")
+        if self.page.url.endswith(reverse("mfa_authenticate")):
+            # Coordinators, observers and administrators: the code from their app.
+            self.check("two-step-sign-in")
+            form = self.page.locator("main form").first
+            self.driver.fill(form.get_by_label("Code", exact=True), demo_totp_code())
+            self.driver.activate(form.get_by_role("button", name=nl("Sign in")))
+            self.page.wait_for_load_state("load")
 
 
 @pytest.fixture

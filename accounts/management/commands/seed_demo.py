@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
-from accounts.demo import DEMO_PASSWORD
+from accounts.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from ruilkring.celery import app as celery_app
 
 
@@ -26,3 +26,8 @@ class Command(BaseCommand):
         )
         for role, email in logins.items():
             self.stdout.write(f"  {role:<24} {email}")
+        self.stdout.write(
+            "Coordinators, the observer and the administrator also need a two-factor code:\n"
+            f"  add the key {DEMO_TOTP_SECRET} to an authenticator app, or run\n"
+            "  .venv/bin/python manage.py demo_code"
+        )

@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.core.validators import EmailValidator, URLValidator
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from ruilkring.contacts import ContactLink, contact_link
 
 # What the browser journeys check with. The statement names them, so change them
 # together with the checks (package.json pins axe-core; a test keeps the two equal).
@@ -47,18 +48,12 @@ COMPLIANCE_EXPLANATIONS = {
 
 
 @dataclass(frozen=True)
-class AccessibilityContact:
-    href: str
-    label: str
-
-
-@dataclass(frozen=True)
 class AccessibilityStatement:
     organisation: str
     status: ComplianceStatus
     status_explanation: str
     statement_date: datetime.date | None
-    contact: AccessibilityContact | None
+    contact: ContactLink | None
     # The host's own statement elsewhere (the footer's link); empty when that is this page.
     official_statement_url: str
     # The host's own text for the visitor's language; when there is one, the page
@@ -84,7 +79,9 @@ def accessibility_statement_get(*, language: str) -> AccessibilityStatement:
         status=status,
         status_explanation=str(COMPLIANCE_EXPLANATIONS[status]),
         statement_date=_statement_date(settings.RUILKRING_ACCESSIBILITY_STATEMENT_DATE),
-        contact=_contact(settings.RUILKRING_ACCESSIBILITY_CONTACT),
+        contact=contact_link(
+            settings.RUILKRING_ACCESSIBILITY_CONTACT, variable="DJANGO_ACCESSIBILITY_CONTACT"
+        ),
         official_statement_url=_official_statement_url(),
         custom_paragraphs=_paragraphs(
             settings.RUILKRING_ACCESSIBILITY_STATEMENT_TEXT.get(language, "")
@@ -178,30 +175,6 @@ def _statement_date(value: str) -> datetime.date | None:
         raise ImproperlyConfigured(
             f"DJANGO_ACCESSIBILITY_STATEMENT_DATE must be a date as YYYY-MM-DD, not {value!r}."
         ) from None
-
-
-def _contact(value: str) -> AccessibilityContact | None:
-    """A mailto: link for an e-mail address, the address itself for a web page.
-    Anything else (a javascript: address, a typo) is refused, because it ends up
-    in a link's href."""
-    if not value:
-        return None
-    if _passes(EmailValidator(), value):
-        return AccessibilityContact(href=f"mailto:{value}", label=value)
-    if _passes(URLValidator(schemes=["https", "http"]), value):
-        return AccessibilityContact(href=value, label=value)
-    raise ImproperlyConfigured(
-        f"DJANGO_ACCESSIBILITY_CONTACT must be an e-mail address or an http(s) address, "
-        f"not {value!r}."
-    )
-
-
-def _passes(validator: EmailValidator | URLValidator, value: str) -> bool:
-    try:
-        validator(value)
-    except ValidationError:
-        return False
-    return True
 
 
 def _official_statement_url() -> str:

@@ -15,21 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext
 
-
-@dataclass(frozen=True)
-class PrivacyContact:
-    href: str
-    label: str
+from ruilkring.contacts import ContactLink, contact_link
 
 
 @dataclass(frozen=True)
 class PrivacyStatement:
     organisation: str
-    contact: PrivacyContact | None
+    contact: ContactLink | None
     export_days: int
     notifications_days: int
     application_days: int
@@ -44,31 +38,9 @@ def privacy_statement_get() -> PrivacyStatement:
     return PrivacyStatement(
         organisation=settings.RUILKRING_PRIVACY_ORGANISATION
         or gettext("the organisation that hosts this site"),
-        contact=_contact(settings.RUILKRING_PRIVACY_CONTACT),
+        contact=contact_link(settings.RUILKRING_PRIVACY_CONTACT, variable="DJANGO_PRIVACY_CONTACT"),
         export_days=settings.RUILKRING_RETENTION_EXPORT_DAYS,
         notifications_days=settings.RUILKRING_RETENTION_NOTIFICATIONS_DAYS,
         application_days=settings.RUILKRING_RETENTION_APPLICATION_DAYS,
         left_member_days=settings.RUILKRING_RETENTION_LEFT_MEMBER_DAYS,
     )
-
-
-def _contact(value: str) -> PrivacyContact | None:
-    """A mailto: link for an e-mail address, the address itself for a web page.
-    Anything else is refused, because it ends up in a link's href."""
-    if not value:
-        return None
-    if _passes(EmailValidator(), value):
-        return PrivacyContact(href=f"mailto:{value}", label=value)
-    if _passes(URLValidator(schemes=["https", "http"]), value):
-        return PrivacyContact(href=value, label=value)
-    raise ImproperlyConfigured(
-        f"DJANGO_PRIVACY_CONTACT must be an e-mail address or an http(s) address, not {value!r}."
-    )
-
-
-def _passes(validator: EmailValidator | URLValidator, value: str) -> bool:
-    try:
-        validator(value)
-    except ValidationError:
-        return False
-    return True

@@ -150,6 +150,8 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = env("DJANGO_EMAIL_SUBJECT_PREFIX", default="[Ruilkring] ")
 LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:my_communities"
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 
 # Two-factor authentication (django-allauth's mfa): an authenticator app (TOTP)
 # with recovery codes. Coordinators, municipality observers and site
@@ -162,8 +164,6 @@ MFA_TOTP_TOLERANCE = 1
 # The name the authenticator app shows next to the code: the site's name.
 MFA_TOTP_ISSUER = env("DJANGO_SITE_NAME", default="Ruilkring")
 RUILKRING_TWO_FACTOR_REQUIRED = True
-LOGIN_REDIRECT_URL = "accounts:my_communities"
-ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 
 EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"

@@ -244,13 +244,8 @@ def area_create(*, actor: User, community: Community, name: str) -> Area:
         ) from exc
 
 
-def _is_coordinator(*, user: User, community: Community) -> bool:
-    """A coordinator's powers need the role and two-factor authentication."""
-    return selectors.user_is_coordinator(user=user, community=community)
-
-
 def _require_coordinator(*, actor: User, community: Community) -> None:
-    if not _is_coordinator(user=actor, community=community):
+    if not selectors.user_is_coordinator(user=actor, community=community):
         raise NotAllowed(_("Only a coordinator of this community can do this."))
 
 
@@ -261,7 +256,7 @@ def _actor_kind(*, actor: User | None, membership: Membership) -> str:
         return Actor.SYSTEM
     if actor.pk == membership.user_id:
         return Actor.SELF
-    if _is_coordinator(user=actor, community=membership.community):
+    if selectors.user_is_coordinator(user=actor, community=membership.community):
         return Actor.COORDINATOR
     if Membership.objects.filter(
         user=actor, community_id=membership.community_id, status__in=MEMBER_STATUSES
@@ -429,7 +424,7 @@ def membership_role_change(
     if to_role not in Role.values:
         raise InvalidInput(_("Unknown role."), field="role")
     _actor_kind(actor=actor, membership=membership)
-    if not _is_coordinator(user=actor, community=membership.community):
+    if not selectors.user_is_coordinator(user=actor, community=membership.community):
         raise NotAllowed(_("Only a coordinator of this community can do this."), field="role")
     reason = reason.strip()
     if not reason:
@@ -677,9 +672,7 @@ def audit_record(
     holds_role = (
         community is not None
         and not action.startswith("admin.")
-        and Membership.objects.filter(
-            user=actor, community=community, role=Role.COORDINATOR, status=Status.ACTIVE
-        ).exists()
+        and selectors.user_holds_coordinator_role(user=actor, community=community)
     )
     return AuditEntry.objects.create(
         community=community,
